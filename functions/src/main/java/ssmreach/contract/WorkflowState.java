@@ -1,0 +1,20 @@
+package ssmreach.contract;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The whole state at the end of an execution, success or failure; any part after the trigger may
+ * be missing, depending on how far the execution went.
+ */
+public record WorkflowState(
+        JsonNode trigger,
+        Target target,
+        VpcClassification classification,
+        VpcReadiness vpc,
+        EndpointsReport endpoints,
+        WaitState wait,
+        ErrorInfo error) {
+
+    /** The bounded wait loop's counter. */
+    public record WaitState(int attempt) {}
+}

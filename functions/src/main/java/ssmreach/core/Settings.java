@@ -1,0 +1,113 @@
+package ssmreach.core;
+
+import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The stack parameters as the functions see them (environment variables set by template.yaml).
+ * Every value is checked once, at start, so a bad parameter fails with a clear message instead of
+ * half-way through a remediation.
+ */
+public record Settings(
+        String region,
+        String accountId,
+        List<String> services,
+        Scope scope,
+        boolean s3Gateway,
+        boolean fixDnsAttributes,
+        boolean dryRun,
+        BigDecimal hourlyEndpointPriceUsd,
+        String optOutTagKey,
+        String resultEventBus,
+        String resultTopicArn) {
+
+    /** The interface endpoint services the agent may use; anything else is refused. */
+    public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
+
+    public static final String TAG_PREFIX = "ssm-reach:";
+
+    public enum Scope {
+        ISOLATED, ISOLATED_AND_EGRESS;
+
+        static Scope parse(String value) {
+            return switch (value) {
+                case "isolated" -> ISOLATED;
+                case "isolated-and-egress" -> ISOLATED_AND_EGRESS;
+                default -> throw new InvalidConfigurationException(
+                        "SCOPE must be 'isolated' or 'isolated-and-egress', not '" + value + "'");
+            };
+        }
+    }
+
+    public static Settings fromEnvironment() {
+        return from(System.getenv());
+    }
+
+    public static Settings from(Map<String, String> env) {
+        String region = required(env, "AWS_REGION");
+        String account = env.getOrDefault("ACCOUNT_ID", "");
+        if (!account.isEmpty() && !account.matches("\\d{12}")) {
+            throw new InvalidConfigurationException("ACCOUNT_ID must be 12 digits, not '" + account + "'");
+        }
+        List<String> services = Arrays.stream(env.getOrDefault("SERVICES", "ssm,ssmmessages,ec2messages").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
+        if (services.isEmpty()) {
+            throw new InvalidConfigurationException("SERVICES names no endpoint service");
+        }
+        for (String service : services) {
+            if (!ALLOWED_SERVICES.contains(service)) {
+                throw new InvalidConfigurationException("SERVICES has '" + service + "'; allowed: " + ALLOWED_SERVICES);
+            }
+        }
+        BigDecimal price;
+        try {
+            price = new BigDecimal(env.getOrDefault("HOURLY_ENDPOINT_PRICE_USD", "0.01"));
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigurationException("HOURLY_ENDPOINT_PRICE_USD is not a number");
+        }
+        return new Settings(
+                region,
+                account,
+                services,
+                Scope.parse(env.getOrDefault("SCOPE", "isolated")),
+                bool(env, "S3_GATEWAY", true),
+                switch (env.getOrDefault("DNS_ATTRIBUTES", "fix")) {
+                    case "fix" -> true;
+                    case "report" -> false;
+                    default -> throw new InvalidConfigurationException("DNS_ATTRIBUTES must be 'fix' or 'report'");
+                },
+                bool(env, "DRY_RUN", false),
+                price,
+                env.getOrDefault("OPT_OUT_TAG", TAG_PREFIX + "skip"),
+                env.getOrDefault("RESULT_EVENT_BUS", "default"),
+                env.getOrDefault("RESULT_TOPIC_ARN", ""));
+    }
+
+    /** The full service name of an interface endpoint, e.g. com.amazonaws.us-east-1.ssm. */
+    public String serviceName(String service) {
+        return "com.amazonaws." + region + "." + service;
+    }
+
+    private static String required(Map<String, String> env, String name) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            throw new InvalidConfigurationException(name + " is not set");
+        }
+        return value;
+    }
+
+    private static boolean bool(Map<String, String> env, String name, boolean defaultValue) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        return switch (value.toLowerCase()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidConfigurationException(name + " must be 'true' or 'false', not '" + value + "'");
+        };
+    }
+}
