@@ -29,4 +29,9 @@ public record Endpoint(
     public boolean available() {
         return "available".equalsIgnoreCase(state);
     }
+
+    /** Still on its way to available (pending, pendingAcceptance). */
+    public boolean pending() {
+        return state != null && state.toLowerCase().startsWith("pending");
+    }
 }

@@ -1,5 +1,6 @@
 package ssmreach.contract;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
@@ -12,9 +13,9 @@ public record WorkflowState(
         VpcClassification classification,
         VpcReadiness vpc,
         EndpointsReport endpoints,
-        WaitState wait,
+        @JsonProperty("wait") WaitState waitLoop,
         ErrorInfo error) {
 
-    /** The bounded wait loop's counter. */
-    public record WaitState(int attempt) {}
+    /** The bounded wait loop: checks made so far, seconds between checks, the bound. */
+    public record WaitState(int attempt, int seconds, int maxAttempts) {}
 }

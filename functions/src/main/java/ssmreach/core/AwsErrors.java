@@ -19,12 +19,17 @@ public final class AwsErrors {
                 ? "" : e.awsErrorDetails().errorCode();
     }
 
+    /** The AWS error code of any SDK failure; empty for client-side ones. */
+    public static String code(SdkException e) {
+        return e instanceof AwsServiceException ase ? code(ase) : "";
+    }
+
     public static boolean hasCode(SdkException e, String code) {
-        return e instanceof AwsServiceException ase && code.equals(code(ase));
+        return code.equals(code(e));
     }
 
     public static boolean isNotFound(SdkException e) {
-        return e instanceof AwsServiceException ase && code(ase).endsWith(".NotFound");
+        return code(e).endsWith(".NotFound");
     }
 
     /** What a handler throws for an SDK failure that its own logic did not absorb. */

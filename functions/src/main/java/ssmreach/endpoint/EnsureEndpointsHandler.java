@@ -1,0 +1,313 @@
+package ssmreach.endpoint;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
+import software.amazon.awssdk.services.ec2.model.ServiceDetail;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
+import software.amazon.awssdk.services.ec2.model.VpcEndpointType;
+import ssmreach.contract.Action;
+import ssmreach.contract.Endpoint;
+import ssmreach.contract.EndpointRequest;
+import ssmreach.contract.EndpointsReport;
+import ssmreach.contract.Finding;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.core.AwsErrors;
+import ssmreach.core.Clients;
+import ssmreach.core.DryRunProbe;
+import ssmreach.core.InvalidInputException;
+import ssmreach.core.JsonHandler;
+import ssmreach.core.ResourceGoneException;
+import ssmreach.core.RetryableAwsException;
+import ssmreach.core.Settings;
+import ssmreach.endpoint.EndpointPlanner.GatewayPlan;
+import ssmreach.endpoint.EndpointPlanner.InterfacePlan;
+import ssmreach.endpoint.EndpointPlanner.Offer;
+import ssmreach.endpoint.EndpointPlanner.VpcContext;
+import ssmreach.vpc.PrepareVpcHandler;
+
+/**
+ * Ensures the configured interface endpoints (private DNS, one subnet per zone) and the S3 gateway.
+ * Reads the VPC's endpoints once, plans, acts; when AWS answers that someone else got there first
+ * (another execution, a person), it reads again and plans again, a bounded number of rounds.
+ */
+public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, EndpointsReport> {
+    private static final int ROUNDS = 3;
+    private static final Set<String> CONVERGING = Set.of(
+            "IdempotentParameterMismatch", "DuplicateSubnetsInSameZone", "RouteAlreadyExists");
+
+    private final Settings settings;
+    private final Ec2Client ec2;
+
+    public EnsureEndpointsHandler() {
+        this(Settings.fromEnvironment());
+    }
+
+    private EnsureEndpointsHandler(Settings settings) {
+        this(settings, Clients.ec2(settings));
+    }
+
+    public EnsureEndpointsHandler(Settings settings, Ec2Client ec2) {
+        super(EndpointRequest.class);
+        this.settings = settings;
+        this.ec2 = ec2;
+    }
+
+    /** Someone else changed the endpoints meanwhile: read again. */
+    private static final class ConcurrentChange extends RuntimeException {
+        ConcurrentChange(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    @Override
+    public EndpointsReport handle(EndpointRequest request) {
+        if (request.classification() == null || request.vpc() == null || request.classification().vpcId() == null) {
+            throw new InvalidInputException("EnsureEndpoints needs the VPC's classification and preparation");
+        }
+        VpcContext vpc = context(request);
+        List<Action> actions = new ArrayList<>();
+        String lastConflict = "";
+        for (int round = 1; round <= ROUNDS; round++) {
+            try {
+                return ensure(vpc, request.dryRun(), actions);
+            } catch (ConcurrentChange change) {
+                lastConflict = change.getMessage();
+            } catch (SdkException e) {
+                if (AwsErrors.hasCode(e, "InvalidVpcID.NotFound")) {
+                    throw new ResourceGoneException("VPC " + vpc.vpcId() + " no longer exists");
+                }
+                throw e;
+            }
+        }
+        throw new RetryableAwsException("Endpoints of " + vpc.vpcId() + " still changing after " + ROUNDS + " rounds: " + lastConflict);
+    }
+
+    private EndpointsReport ensure(VpcContext vpc, boolean dryRun, List<Action> actions) {
+        Map<String, Offer> offers = offers();
+        List<VpcEndpoint> existing = ec2.describeVpcEndpointsPaginator(r -> r.filters(filter("vpc-id", vpc.vpcId())))
+                .vpcEndpoints().stream().toList();
+        Map<String, SecurityGroup> groups = groupsOf(existing, vpc);
+
+        List<Endpoint> endpoints = new ArrayList<>();
+        List<Finding> findings = new ArrayList<>();
+        for (String service : settings.services()) {
+            String serviceName = settings.serviceName(service);
+            List<VpcEndpoint> ofService = existing.stream()
+                    .filter(e -> serviceName.equals(e.serviceName()) && e.vpcEndpointType() == VpcEndpointType.INTERFACE).toList();
+            InterfacePlan plan = EndpointPlanner.planInterface(service, offers.get(serviceName), ofService, groups, vpc);
+            findings.addAll(plan.findings());
+            if (plan.creates()) {
+                endpoints.add(create(vpc, plan, dryRun, actions, findings));
+            } else if (plan.existing() != null) {
+                endpoints.add(extend(vpc, plan, dryRun, actions, findings));
+            }
+        }
+        if (settings.s3Gateway()) {
+            String s3 = settings.serviceName("s3");
+            List<VpcEndpoint> gateways = existing.stream()
+                    .filter(e -> s3.equals(e.serviceName()) && e.vpcEndpointType() == VpcEndpointType.GATEWAY).toList();
+            GatewayPlan plan = EndpointPlanner.planGateway(s3, gateways, vpc);
+            if (plan.creates() || plan.existing() != null) {
+                endpoints.add(gateway(vpc, plan, dryRun, actions, findings));
+            }
+        }
+        return new EndpointsReport(endpoints, actions, findings,
+                endpoints.stream().allMatch(Endpoint::available), endpoints.stream().noneMatch(Endpoint::pending));
+    }
+
+    private Endpoint create(VpcContext vpc, InterfacePlan plan, boolean dryRun, List<Action> actions, List<Finding> findings) {
+        String detail = plan.service() + " with private DNS in " + String.join(", ", plan.zones());
+        if (dryRun) {
+            DryRunProbe.probe("CreateVpcEndpoint", plan.offer().serviceName(), () -> createInterface(vpc, plan, true))
+                    .ifPresent(findings::add);
+            actions.add(new Action("CreateVpcEndpoint", plan.offer().serviceName(), detail, true, plan.zones().size()));
+            return new Endpoint(null, plan.service(), "Interface", "planned", true, plan.zones(), List.of(), true);
+        }
+        VpcEndpoint created;
+        try {
+            created = createInterface(vpc, plan, false);
+        } catch (SdkException e) {
+            if (AwsErrors.hasCode(e, "InvalidParameter") && String.valueOf(e.getMessage()).contains("conflicting DNS domain")) {
+                // Another endpoint with private DNS appeared (or a private hosted zone owns the name): re-read.
+                throw new ConcurrentChange(plan.service() + ": conflicting DNS domain (a private hosted zone for "
+                        + plan.offer().serviceName() + " would also cause this)");
+            }
+            throw converging(e, plan.service());
+        }
+        actions.add(new Action("CreateVpcEndpoint", created.vpcEndpointId(), detail, false, plan.zones().size()));
+        return new Endpoint(created.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(created), true,
+                plan.zones(), List.of(), true);
+    }
+
+    private VpcEndpoint createInterface(VpcContext vpc, InterfacePlan plan, boolean dryRun) {
+        List<String> groups = vpc.managedGroupId() == null ? List.of() : List.of(vpc.managedGroupId());
+        return ec2.createVpcEndpoint(r -> r.vpcId(vpc.vpcId()).serviceName(plan.offer().serviceName())
+                .vpcEndpointType(VpcEndpointType.INTERFACE).privateDnsEnabled(true)
+                .subnetIds(plan.subnetIds()).securityGroupIds(groups)
+                .clientToken(clientToken(vpc.vpcId(), plan.offer().serviceName(), plan.subnetIds(), groups))
+                .tagSpecifications(tags("ssm-reach-" + plan.service()))
+                .dryRun(dryRun)).vpcEndpoint();
+    }
+
+    private Endpoint extend(VpcContext vpc, InterfacePlan plan, boolean dryRun, List<Action> actions, List<Finding> findings) {
+        VpcEndpoint endpoint = plan.existing();
+        List<String> zones = new ArrayList<>(EndpointPlanner.zonesOf(endpoint, vpc.subnetZones()));
+        if (plan.modifies()) {
+            boolean addGroup = plan.addManagedGroup() && vpc.managedGroupId() != null;
+            if (!plan.subnetIds().isEmpty() || addGroup) {
+                modify(endpoint.vpcEndpointId(), plan.subnetIds(), addGroup ? List.of(vpc.managedGroupId()) : List.of(), List.of(),
+                        dryRun, plan.service(), findings);
+            }
+            if (!plan.subnetIds().isEmpty()) {
+                actions.add(new Action("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
+                        plan.service() + ": add " + String.join(", ", plan.zones()), dryRun, plan.zones().size()));
+                zones.addAll(plan.zones());
+            }
+            if (plan.addManagedGroup()) {
+                actions.add(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), plan.service()
+                        + ": add security group " + (vpc.managedGroupId() == null ? PrepareVpcHandler.GROUP_NAME : vpc.managedGroupId())
+                        + " (no group admitted 443 from the subnet)", dryRun));
+            }
+        }
+        return new Endpoint(endpoint.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(endpoint), true,
+                List.copyOf(new TreeSet<>(zones)), List.of(), EndpointPlanner.owned(endpoint));
+    }
+
+    private Endpoint gateway(VpcContext vpc, GatewayPlan plan, boolean dryRun, List<Action> actions, List<Finding> findings) {
+        String detail = "s3 gateway for " + String.join(", ", plan.routeTableIds());
+        if (plan.creates()) {
+            if (dryRun) {
+                DryRunProbe.probe("CreateVpcEndpoint", plan.serviceName(), () -> createGateway(vpc, plan, true)).ifPresent(findings::add);
+                actions.add(Action.of("CreateVpcEndpoint", plan.serviceName(), detail, true));
+                return new Endpoint(null, "s3", "Gateway", "planned", false, List.of(), plan.routeTableIds(), true);
+            }
+            VpcEndpoint created;
+            try {
+                created = createGateway(vpc, plan, false);
+            } catch (SdkException e) {
+                throw converging(e, "s3");
+            }
+            actions.add(Action.of("CreateVpcEndpoint", created.vpcEndpointId(), detail, false));
+            return new Endpoint(created.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(created), false, List.of(),
+                    plan.routeTableIds(), true);
+        }
+        VpcEndpoint endpoint = plan.existing();
+        List<String> tables = new ArrayList<>(endpoint.routeTableIds());
+        if (plan.modifies()) {
+            modify(endpoint.vpcEndpointId(), List.of(), List.of(), plan.routeTableIds(), dryRun, "s3", findings);
+            actions.add(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), "s3 gateway: add " + String.join(", ", plan.routeTableIds()), dryRun));
+            tables.addAll(plan.routeTableIds());
+        }
+        return new Endpoint(endpoint.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(endpoint), false, List.of(),
+                List.copyOf(new TreeSet<>(tables)), EndpointPlanner.owned(endpoint));
+    }
+
+    private VpcEndpoint createGateway(VpcContext vpc, GatewayPlan plan, boolean dryRun) {
+        return ec2.createVpcEndpoint(r -> r.vpcId(vpc.vpcId()).serviceName(plan.serviceName())
+                .vpcEndpointType(VpcEndpointType.GATEWAY).routeTableIds(plan.routeTableIds())
+                .clientToken(clientToken(vpc.vpcId(), plan.serviceName(), plan.routeTableIds(), List.of()))
+                .tagSpecifications(tags("ssm-reach-s3"))
+                .dryRun(dryRun)).vpcEndpoint();
+    }
+
+    private void modify(String endpointId, List<String> subnets, List<String> groups, List<String> routeTables, boolean dryRun,
+                        String service, List<Finding> findings) {
+        Runnable call = () -> ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(endpointId).dryRun(dryRun)
+                .addSubnetIds(subnets.isEmpty() ? null : subnets)
+                .addSecurityGroupIds(groups.isEmpty() ? null : groups)
+                .addRouteTableIds(routeTables.isEmpty() ? null : routeTables));
+        if (dryRun) {
+            DryRunProbe.probe("ModifyVpcEndpoint", endpointId, call).ifPresent(findings::add);
+            return;
+        }
+        try {
+            call.run();
+        } catch (SdkException e) {
+            throw converging(e, service);
+        }
+    }
+
+    /** The errors that mean "someone else got there first" become a re-read; others pass through. */
+    private static RuntimeException converging(SdkException e, String service) {
+        if (CONVERGING.contains(AwsErrors.code(e))) {
+            return new ConcurrentChange(service + ": " + AwsErrors.code(e));
+        }
+        return e;
+    }
+
+    /** Zones per service, from one filtered call (a filter, so a service the Region lacks is no error). */
+    private Map<String, Offer> offers() {
+        List<String> names = Stream.concat(settings.services().stream(), Stream.of("s3")).map(settings::serviceName).toList();
+        Map<String, Set<String>> zones = ec2.describeVpcEndpointServices(r -> r.filters(filter("service-name", names)))
+                .serviceDetails().stream()
+                .collect(Collectors.toMap(ServiceDetail::serviceName, d -> Set.copyOf(d.availabilityZones()), (a, b) -> a));
+        return names.stream().collect(Collectors.toMap(Function.identity(), n -> new Offer(n, zones.get(n))));
+    }
+
+    /** The groups of the private-DNS endpoints that may be reused, unless ours is already on them. */
+    private Map<String, SecurityGroup> groupsOf(List<VpcEndpoint> existing, VpcContext vpc) {
+        Set<String> ids = existing.stream().filter(e -> Boolean.TRUE.equals(e.privateDnsEnabled()))
+                .filter(e -> e.groups().stream().map(SecurityGroupIdentifier::groupId).noneMatch(id -> id.equals(vpc.managedGroupId())))
+                .flatMap(e -> e.groups().stream().map(SecurityGroupIdentifier::groupId))
+                .collect(Collectors.toCollection(TreeSet::new));
+        if (ids.isEmpty()) {
+            return Map.of();
+        }
+        return ec2.describeSecurityGroups(r -> r.filters(filter("group-id", List.copyOf(ids)))).securityGroups().stream()
+                .collect(Collectors.toMap(SecurityGroup::groupId, Function.identity()));
+    }
+
+    private static VpcContext context(EndpointRequest request) {
+        var classification = request.classification();
+        List<String> targetCidrs = classification.subnets().stream().filter(SubnetClassification::inScope)
+                .map(SubnetClassification::cidrBlock).filter(c -> c != null).toList();
+        return new VpcContext(classification.vpcId(), classification.endpointSubnets(), classification.endpointRouteTables(),
+                classification.subnetZones(), targetCidrs, request.vpc().securityGroupId(), request.vpc().dnsReady());
+    }
+
+    /**
+     * The idempotency token: the same request gives the same token, so a Lambda retry after a
+     * timeout cannot create a second endpoint. At most 64 ASCII characters.
+     */
+    static String clientToken(String vpcId, String serviceName, List<String> placement, List<String> groups) {
+        String key = vpcId + "|" + serviceName + "|" + String.join(",", new TreeSet<>(placement)) + "|" + String.join(",", groups);
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return "ssm-reach-" + HexFormat.of().formatHex(digest).substring(0, 48);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static TagSpecification tags(String name) {
+        return TagSpecification.builder().resourceType(ResourceType.VPC_ENDPOINT).tags(
+                Tag.builder().key("Name").value(name).build(),
+                Tag.builder().key(PrepareVpcHandler.MANAGED_TAG).value("true").build()).build();
+    }
+
+    private static Filter filter(String name, String value) {
+        return Filter.builder().name(name).values(value).build();
+    }
+
+    private static Filter filter(String name, List<String> values) {
+        return Filter.builder().name(name).values(values).build();
+    }
+}

@@ -1,0 +1,82 @@
+package ssmreach.subnet;
+
+import java.util.List;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.RouteTable;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.ec2.model.Vpc;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.contract.Target;
+import ssmreach.contract.VpcClassification;
+import ssmreach.core.AwsErrors;
+import ssmreach.core.Clients;
+import ssmreach.core.InvalidInputException;
+import ssmreach.core.JsonHandler;
+import ssmreach.core.Settings;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * Reads the target's VPC (the VPC, its subnets, its route tables: three filtered calls, four when
+ * only a subnet id is known) and classifies it. A subnet or VPC that no longer exists ends as gone.
+ */
+public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassification> {
+    private final Ec2Client ec2;
+    private final VpcClassifier classifier;
+
+    public ClassifySubnetsHandler() {
+        this(Settings.fromEnvironment());
+    }
+
+    private ClassifySubnetsHandler(Settings settings) {
+        this(settings, Clients.ec2(settings));
+    }
+
+    public ClassifySubnetsHandler(Settings settings, Ec2Client ec2) {
+        super(Target.class);
+        this.ec2 = ec2;
+        this.classifier = new VpcClassifier(settings);
+    }
+
+    @Override
+    public VpcClassification handle(Target target) {
+        if (target.vpcId() == null && target.subnetIds().isEmpty()) {
+            throw new InvalidInputException("The target names neither a VPC nor a subnet");
+        }
+        String vpcId = target.vpcId() != null ? target.vpcId() : vpcOf(target.subnetIds());
+        if (vpcId == null) {
+            return allGone(null, target.subnetIds());
+        }
+        Vpc vpc;
+        try {
+            vpc = ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().stream().findFirst().orElse(null);
+        } catch (SdkException e) {
+            if (!AwsErrors.isNotFound(e)) {
+                throw e;
+            }
+            vpc = null;
+        }
+        if (vpc == null) {
+            return allGone(vpcId, target.subnetIds());
+        }
+        Filter inVpc = Filter.builder().name("vpc-id").values(vpcId).build();
+        List<Subnet> subnets = ec2.describeSubnetsPaginator(r -> r.filters(inVpc)).subnets().stream().toList();
+        List<RouteTable> tables = ec2.describeRouteTablesPaginator(r -> r.filters(inVpc)).routeTables().stream().toList();
+        return classifier.classify(vpc, subnets, tables, target.subnetIds());
+    }
+
+    /** The VPC of the target subnets (a filter, not ids: a missing subnet is no error). */
+    private String vpcOf(List<String> subnetIds) {
+        List<Subnet> found = ec2.describeSubnets(r -> r.filters(Filter.builder().name("subnet-id").values(subnetIds).build())).subnets();
+        List<String> vpcs = found.stream().map(Subnet::vpcId).distinct().toList();
+        if (vpcs.size() > 1) {
+            throw new InvalidInputException("The target subnets belong to several VPCs " + vpcs + "; one execution works on one VPC");
+        }
+        return vpcs.isEmpty() ? null : vpcs.getFirst();
+    }
+
+    private static VpcClassification allGone(String vpcId, List<String> subnetIds) {
+        List<SubnetClassification> gone = subnetIds.stream().map(SubnetClassification::gone).toList();
+        return new VpcClassification(vpcId, List.of(), false, gone, null, null, null);
+    }
+}
