@@ -1,0 +1,209 @@
+package ssmreach.staticcheck;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import ssmreach.contract.EndpointRequest;
+import ssmreach.contract.EndpointsReport;
+import ssmreach.contract.Target;
+import ssmreach.contract.VpcRequest;
+import ssmreach.contract.WorkflowState;
+import ssmreach.core.Json;
+import ssmreach.core.Settings;
+import ssmreach.trigger.ParseTriggerHandler;
+
+/**
+ * The sample events in events/ are what the functions really take: each per-function file is
+ * exactly the shape of its handler's input record (the mapper is strict, and the file must come
+ * back unchanged when written again), the raw triggers are what ParseTrigger reads and accepts,
+ * and env.json sets, for every function of the template, only variables the template declares
+ * (sam local invoke ignores the others).
+ */
+class EventFilesTest {
+    /** Per-function input files: the state's input record. */
+    private static final Map<String, Class<?>> TYPED = Map.of(
+            "classify-subnets.json", Target.class,
+            "prepare-vpc.json", VpcRequest.class,
+            "ensure-endpoints.json", EndpointRequest.class,
+            "check-endpoints.json", EndpointsReport.class,
+            "report.json", WorkflowState.class);
+
+    /** Raw triggers, handled by ParseTrigger: CloudTrail events as EventBridge delivers them, manual inputs. */
+    private static final Set<String> CLOUDTRAIL = Set.of("create-subnet.json", "create-subnet-failed.json", "parse-trigger.json");
+    private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json");
+    private static final String ENV = "env.json";
+
+    private static final String ACCOUNT = "123456789012";
+    private static final String REGION = "us-east-1";
+    private static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
+    private static final Pattern VPC_ID = Pattern.compile("vpc-[0-9a-f]{8}([0-9a-f]{9})?");
+
+    private static JsonNode read(String name) {
+        try {
+            return Json.MAPPER.readTree(Repo.path("events/" + name).toFile());
+        } catch (IOException e) {
+            throw new AssertionError("events/" + name + " is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    static Stream<Arguments> typedFiles() {
+        return TYPED.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    static Stream<String> cloudTrailFiles() {
+        return CLOUDTRAIL.stream().sorted();
+    }
+
+    static Stream<String> manualFiles() {
+        return MANUAL.stream().sorted();
+    }
+
+    @Test
+    void everyFileInEventsIsCheckedHere() {
+        Set<String> known = new TreeSet<>(TYPED.keySet());
+        known.addAll(CLOUDTRAIL);
+        known.addAll(MANUAL);
+        known.add(ENV);
+        Set<String> present = new TreeSet<>(Repo.list("events").stream().map(p -> p.getFileName().toString()).toList());
+        assertEquals(known, present, "events/ and this test's table disagree: add the new file to the table (with its type)");
+    }
+
+    @ParameterizedTest(name = "{0} is a {1}")
+    @MethodSource("typedFiles")
+    void perFunctionFileIsExactlyTheInputRecord(String file, Class<?> type) throws IOException {
+        byte[] bytes = Files.readAllBytes(Repo.path("events/" + file));
+
+        Object value = assertDoesNotThrow(() -> Json.MAPPER.readValue(bytes, type),
+                () -> "events/" + file + " does not deserialize into " + type.getSimpleName());
+
+        assertNotNull(value);
+        assertEquals(Json.MAPPER.readTree(bytes), Json.MAPPER.valueToTree(value),
+                "events/" + file + " must be exactly what the previous state writes: every field of "
+                        + type.getSimpleName() + " given, nothing more");
+    }
+
+    @ParameterizedTest
+    @MethodSource("cloudTrailFiles")
+    void cloudTrailEventHasWhatParseTriggerReads(String file) throws IOException {
+        JsonNode event = read(file);
+
+        assertEquals("aws.ec2", event.path("source").asText());
+        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
+        assertEquals(ACCOUNT, event.path("account").asText());
+        assertEquals(REGION, event.path("region").asText());
+        JsonNode detail = event.path("detail");
+        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
+        assertEquals("CreateSubnet", detail.path("eventName").asText());
+        assertEquals(REGION, detail.path("awsRegion").asText());
+
+        Target target = parseTrigger(event);
+        if (detail.hasNonNull("errorCode")) {
+            assertTrue(detail.path("responseElements").isNull(), "a failed call has responseElements null");
+            assertFalse(detail.path("errorMessage").asText().isEmpty(), "a failed call has an errorMessage");
+            assertNotNull(target.ignored(), "ParseTrigger must ignore a failed CreateSubnet call");
+            assertTrue(target.subnetIds().isEmpty());
+        } else {
+            String subnetId = detail.path("responseElements").path("subnet").path("subnetId").asText();
+            assertTrue(SUBNET_ID.matcher(subnetId).matches(), () -> "detail.responseElements.subnet.subnetId: " + subnetId);
+            assertNull(target.ignored());
+            assertEquals(List.of(subnetId), target.subnetIds());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("manualFiles")
+    void manualInputIsAcceptedByParseTrigger(String file) throws IOException {
+        JsonNode input = read(file);
+
+        assertTrue(input.isObject());
+        assertTrue(Set.of("subnetId", "vpcId", "dryRun").containsAll(Repo.fieldNames(input)), () -> file + ": " + input);
+        assertTrue(input.has("subnetId") ^ input.has("vpcId"), () -> file + " needs exactly one of subnetId and vpcId");
+        if (input.has("subnetId")) {
+            assertTrue(SUBNET_ID.matcher(input.path("subnetId").asText()).matches());
+        } else {
+            assertTrue(VPC_ID.matcher(input.path("vpcId").asText()).matches());
+        }
+
+        Target target = parseTrigger(input);
+        assertEquals("manual", target.source());
+        assertEquals(input.path("dryRun").asBoolean(false), target.dryRun());
+    }
+
+    @Test
+    void parseTriggerSampleIsTheCreateSubnetEvent() {
+        assertEquals(read("create-subnet.json"), read("parse-trigger.json"));
+    }
+
+    @Test
+    void envFileCoversEveryFunctionOfTheTemplate() {
+        JsonNode env = read(ENV);
+        assertEquals(new TreeSet<>(Repo.functions().keySet()), new TreeSet<>(Repo.fieldNames(env)),
+                "env.json needs one entry per function of template.yaml, keyed by logical id");
+    }
+
+    @Test
+    void envFileSetsExactlyTheDeclaredVariablesWithValidValues() {
+        JsonNode env = read(ENV);
+        Set<String> globals = new TreeSet<>(Repo.fieldNames(
+                Repo.template().path("Globals").path("Function").path("Environment").path("Variables")));
+        Repo.functions().forEach((name, function) -> {
+            Set<String> declared = new TreeSet<>(globals);
+            declared.addAll(Repo.fieldNames(function.path("Properties").path("Environment").path("Variables")));
+            JsonNode variables = env.path(name);
+            // sam local invoke --env-vars only overrides variables the template declares; every declared
+            // one is given, as intrinsics such as !Ref ResultTopic do not resolve locally.
+            assertEquals(declared, new TreeSet<>(Repo.fieldNames(variables)), () -> "env.json " + name);
+
+            Map<String, String> values = new HashMap<>();
+            variables.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
+            values.put("AWS_REGION", REGION);
+            assertDoesNotThrow(() -> Settings.from(values), () -> "env.json " + name + " holds invalid settings");
+            // AWS_ENDPOINT_URL is not a template variable, so the emulator is named through a system property.
+            assertTrue(values.get("JAVA_TOOL_OPTIONS").matches(".*-Daws\\.endpointUrl=http://\\S+.*"),
+                    () -> "env.json " + name + ": JAVA_TOOL_OPTIONS must point the SDK at the emulator (-Daws.endpointUrl=...)");
+        });
+    }
+
+    @Test
+    void templateDeclaresEveryVariableTheSettingsRead() {
+        String source = Repo.read("functions/src/main/java/ssmreach/core/Settings.java");
+        Matcher matcher = Pattern.compile("(?:env\\.get(?:OrDefault)?\\(|\\(env,\\s*)\"([A-Z][A-Z0-9_]*)\"").matcher(source);
+        Set<String> read = new TreeSet<>();
+        while (matcher.find()) {
+            read.add(matcher.group(1));
+        }
+        read.remove("AWS_REGION"); // set by Lambda
+        assertFalse(read.isEmpty(), "found no environment variable in Settings.java: has it moved?");
+        Set<String> declared = new TreeSet<>(Repo.fieldNames(
+                Repo.template().path("Globals").path("Function").path("Environment").path("Variables")));
+        assertTrue(declared.containsAll(read), () -> "Settings reads " + read + "; template declares " + declared);
+    }
+
+    private static Target parseTrigger(JsonNode input) throws IOException {
+        Settings settings = Settings.from(Map.of("AWS_REGION", REGION, "ACCOUNT_ID", ACCOUNT));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new ParseTriggerHandler(settings).handleRequest(new ByteArrayInputStream(Json.MAPPER.writeValueAsBytes(input)), out, null);
+        return Json.MAPPER.readValue(out.toByteArray(), Target.class);
+    }
+}
