@@ -112,7 +112,7 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
             if (request.dryRun()) {
                 DryRunProbe.probe("CreateSecurityGroup", request.vpcId(), () -> createGroup(request.vpcId(), true))
                         .ifPresent(findings::add);
-                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME + ": HTTPS to the SSM endpoints", true));
+                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME, true));
                 request.cidrBlocks().forEach(cidr -> actions.add(Action.of("AuthorizeSecurityGroupIngress", GROUP_NAME,
                         "TCP 443 from " + cidr, true)));
                 return null;
@@ -157,7 +157,7 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
     private SecurityGroup createOrAdopt(String vpcId, List<Action> actions) {
         try {
             String id = createGroup(vpcId, false);
-            actions.add(Action.of("CreateSecurityGroup", id, GROUP_NAME + " in " + vpcId, false));
+            actions.add(Action.of("CreateSecurityGroup", id, GROUP_NAME, false));
         } catch (SdkException e) {
             if (!AwsErrors.hasCode(e, "InvalidGroup.Duplicate")) {
                 throw e;

@@ -1,0 +1,96 @@
+package ssmreach.local;
+
+import java.net.URI;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sns.SnsClient;
+
+/**
+ * The local AWS: moto behind the strictness proxy, and SDK clients pointed at it that record every
+ * call in a {@link CallLog}. One per JVM is enough; {@link #reset()} empties the account.
+ */
+public final class LocalAws implements AutoCloseable {
+    public static final Region REGION = Region.US_EAST_1;
+    public static final String ACCOUNT_ID = "123456789012";
+
+    private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+
+    private final MotoServer moto;
+    private final StrictAwsProxy proxy;
+    private final CallLog calls = new CallLog();
+
+    private LocalAws(MotoServer moto, StrictAwsProxy proxy) {
+        this.moto = moto;
+        this.proxy = proxy;
+    }
+
+    public static LocalAws start(Path motoLog) {
+        MotoServer moto = MotoServer.start(motoLog);
+        return new LocalAws(moto, new StrictAwsProxy(moto.endpoint()));
+    }
+
+    /** What the functions talk to. */
+    public URI endpoint() {
+        return proxy.endpoint();
+    }
+
+    /** moto itself, for seeding and inspection without the proxy's rules. */
+    public URI motoEndpoint() {
+        return moto.endpoint();
+    }
+
+    public CallLog calls() {
+        return calls;
+    }
+
+    public void reset() {
+        moto.reset();
+        calls.clear();
+    }
+
+    /** A client of the functions: through the proxy, recorded. */
+    public Ec2Client ec2() {
+        return configure(Ec2Client.builder(), endpoint(), true).build();
+    }
+
+    public EventBridgeClient eventBridge() {
+        return configure(EventBridgeClient.builder(), endpoint(), true).build();
+    }
+
+    public SnsClient sns() {
+        return configure(SnsClient.builder(), endpoint(), true).build();
+    }
+
+    /** A client for seeding and inspecting the emulator: straight to moto, not recorded. */
+    public Ec2Client inspectEc2() {
+        return configure(Ec2Client.builder(), moto.endpoint(), false).build();
+    }
+
+    public SnsClient inspectSns() {
+        return configure(SnsClient.builder(), moto.endpoint(), false).build();
+    }
+
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, URI endpoint, boolean recorded) {
+        builder.httpClient(HTTP).region(REGION).endpointOverride(endpoint)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")));
+        if (recorded) {
+            builder.overrideConfiguration(ClientOverrideConfiguration.builder().addExecutionInterceptor(calls).build());
+        }
+        return builder;
+    }
+
+    @Override
+    public void close() {
+        proxy.close();
+        moto.close();
+    }
+}

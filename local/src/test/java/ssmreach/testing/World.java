@@ -1,0 +1,41 @@
+package ssmreach.testing;
+
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Tag;
+
+/** Seeds the emulator with VPCs, subnets and routes, straight to moto (not recorded). */
+public record World(Ec2Client ec2) {
+    public String vpc(String cidr) {
+        String vpcId = ec2.createVpc(r -> r.cidrBlock(cidr)).vpc().vpcId();
+        // AWS's defaults for a new VPC: DNS support on, DNS hostnames off.
+        ec2.modifyVpcAttribute(r -> r.vpcId(vpcId).enableDnsHostnames(v -> v.value(false)));
+        return vpcId;
+    }
+
+    public String subnet(String vpcId, String cidr, String zone) {
+        return ec2.createSubnet(r -> r.vpcId(vpcId).cidrBlock(cidr).availabilityZone(zone)).subnet().subnetId();
+    }
+
+    /** A route table of its own for the subnet, so that routes added there concern it alone. */
+    public String ownRouteTable(String vpcId, String subnetId) {
+        String table = ec2.createRouteTable(r -> r.vpcId(vpcId)).routeTable().routeTableId();
+        ec2.associateRouteTable(r -> r.routeTableId(table).subnetId(subnetId));
+        return table;
+    }
+
+    public String internetRoute(String vpcId, String routeTableId) {
+        String igw = ec2.createInternetGateway(r -> {}).internetGateway().internetGatewayId();
+        ec2.attachInternetGateway(r -> r.internetGatewayId(igw).vpcId(vpcId));
+        ec2.createRoute(r -> r.routeTableId(routeTableId).destinationCidrBlock("0.0.0.0/0").gatewayId(igw));
+        return igw;
+    }
+
+    public void tag(String resourceId, String key, String value) {
+        ec2.createTags(r -> r.resources(resourceId).tags(Tag.builder().key(key).value(value).build()));
+    }
+
+    public String mainRouteTable(String vpcId) {
+        return ec2.describeRouteTables(r -> r.filters(f -> f.name("vpc-id").values(vpcId), f -> f.name("association.main").values("true")))
+                .routeTables().getFirst().routeTableId();
+    }
+}
