@@ -1,0 +1,81 @@
+package ssmreach.endpoint;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
+import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
+import software.amazon.awssdk.services.ec2.model.VpcEndpointType;
+import ssmreach.core.Settings;
+
+/** One VPC with two zones that have in-scope subnets, and the endpoints and groups found in it. */
+final class EndpointFixtures {
+    static final String VPC = "vpc-0a1b2c3d4e5f60718";
+    static final String ZONE_A = "us-east-1a";
+    static final String ZONE_B = "us-east-1b";
+    static final String ZONE_C = "us-east-1c";
+    static final String HOST_A = "subnet-0a000000000000001";
+    static final String OTHER_A = "subnet-0a000000000000009";
+    static final String HOST_B = "subnet-0b000000000000001";
+    static final String HOST_C = "subnet-0c000000000000001";
+    static final String TARGET_CIDR = "10.0.1.0/24";
+    static final String MANAGED_SG = "sg-0aaaaaaaaaaaaaaa1";
+    static final String FOREIGN_SG = "sg-0fffffffffffffff1";
+    static final String SSM = "com.amazonaws.us-east-1.ssm";
+    static final String SSMMESSAGES = "com.amazonaws.us-east-1.ssmmessages";
+    static final String EC2MESSAGES = "com.amazonaws.us-east-1.ec2messages";
+    static final String S3 = "com.amazonaws.us-east-1.s3";
+    static final Map<String, String> ZONES_OF_SUBNETS = Map.of(HOST_A, ZONE_A, OTHER_A, ZONE_A, HOST_B, ZONE_B, HOST_C, ZONE_C);
+
+    private EndpointFixtures() {}
+
+    static Settings settings(Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
+        env.putAll(extra);
+        return Settings.from(env);
+    }
+
+    static EndpointPlanner.VpcContext context() {
+        return new EndpointPlanner.VpcContext(VPC, Map.of(ZONE_A, HOST_A, ZONE_B, HOST_B), List.of("rtb-0a", "rtb-0b"),
+                ZONES_OF_SUBNETS, List.of(TARGET_CIDR), MANAGED_SG, true);
+    }
+
+    static EndpointPlanner.Offer offer(String serviceName, String... zones) {
+        return new EndpointPlanner.Offer(serviceName, java.util.Set.of(zones));
+    }
+
+    static Tag managedTag() {
+        return Tag.builder().key("ssm-reach:managed").value("true").build();
+    }
+
+    static VpcEndpoint.Builder interfaceEndpoint(String id, String serviceName, String state, boolean privateDns, String... subnets) {
+        return VpcEndpoint.builder().vpcEndpointId(id).vpcId(VPC).serviceName(serviceName)
+                .vpcEndpointType(VpcEndpointType.INTERFACE).state(state).privateDnsEnabled(privateDns).subnetIds(subnets)
+                .creationTimestamp(Instant.parse("2026-01-01T00:00:00Z"));
+    }
+
+    static VpcEndpoint.Builder gatewayEndpoint(String id, String state, String... routeTables) {
+        return VpcEndpoint.builder().vpcEndpointId(id).vpcId(VPC).serviceName(S3).vpcEndpointType(VpcEndpointType.GATEWAY)
+                .state(state).routeTableIds(routeTables).creationTimestamp(Instant.parse("2026-01-01T00:00:00Z"));
+    }
+
+    static SecurityGroupIdentifier groupRef(String id) {
+        return SecurityGroupIdentifier.builder().groupId(id).groupName(id).build();
+    }
+
+    static SecurityGroup group(String id, IpPermission... ingress) {
+        return SecurityGroup.builder().groupId(id).groupName(id).vpcId(VPC).ipPermissions(ingress).build();
+    }
+
+    static IpPermission tcp(int from, int to, String cidr) {
+        IpPermission.Builder p = IpPermission.builder().ipProtocol("tcp").fromPort(from).toPort(to);
+        return (cidr.contains(":") ? p.ipv6Ranges(Ipv6Range.builder().cidrIpv6(cidr).build())
+                : p.ipRanges(IpRange.builder().cidrIp(cidr).build())).build();
+    }
+}
