@@ -13,31 +13,64 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.iam.IamClient;
 
 /**
  * A loopback proxy between the SDK and moto that answers the way AWS does where moto is more
  * lenient. It honours EC2's DryRun on every action (moto ignores it on some, e.g.
  * CreateVpcEndpoint, and would create the resource), and it passes DescribeVpcEndpointServices'
  * {@code service-name} filter in a form moto 5.2 reads (its filter parser fails on it).
- * Everything else is forwarded unchanged.
+ *
+ * <p>It also answers two calls moto lacks, from moto's state: {@code ssm:DescribeInstanceInformation}
+ * by a simulated fleet ({@link SsmFleet}) and {@code iam:SimulatePrincipalPolicy} by
+ * {@link IamPolicySimulator}. Everything else is forwarded unchanged.
  */
 public final class StrictAwsProxy implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("host", "content-length", "connection", "transfer-encoding",
             "expect", "upgrade", "keep-alive");
+    private static final String SSM_DESCRIBE_INSTANCE_INFORMATION = "AmazonSSM.DescribeInstanceInformation";
 
     private final URI upstream;
     private final HttpServer server;
     private final ExecutorService threads = Executors.newFixedThreadPool(16);
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final SdkHttpClient sdkHttp = UrlConnectionHttpClient.create();
+    private final Ec2Client ec2;
+    private final IamClient iam;
+    private final IamPolicySimulator simulator;
+    private final SsmFleet fleet;
 
     public StrictAwsProxy(URI upstream) {
+        this(upstream, SsmFleet.DEFAULT_REGISTRATION_DELAY);
+    }
+
+    /** @param registrationDelay how long an instance's prerequisites must hold before its agent is Online */
+    public StrictAwsProxy(URI upstream, Duration registrationDelay) {
         this.upstream = upstream;
+        // The simulated services read moto directly: not through this proxy, not recorded.
+        StaticCredentialsProvider credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+        this.ec2 = Ec2Client.builder().httpClient(sdkHttp).region(Region.US_EAST_1).endpointOverride(upstream)
+                .credentialsProvider(credentials).build();
+        this.iam = IamClient.builder().httpClient(sdkHttp).region(Region.US_EAST_1).endpointOverride(upstream)
+                .credentialsProvider(credentials).build();
+        this.simulator = new IamPolicySimulator(iam);
+        this.fleet = new SsmFleet(ec2, iam, Region.US_EAST_1.id(), registrationDelay, Clock.systemUTC());
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         } catch (IOException e) {
@@ -52,16 +85,34 @@ public final class StrictAwsProxy implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
+    /** The simulated SSM fleet behind DescribeInstanceInformation; reset it with the emulator. */
+    public SsmFleet fleet() {
+        return fleet;
+    }
+
     @Override
     public void close() {
         server.stop(0);
         threads.shutdownNow();
+        ec2.close();
+        iam.close();
+        sdkHttp.close();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
+            if (SSM_DESCRIBE_INSTANCE_INFORMATION.equals(exchange.getRequestHeaders().getFirst("X-Amz-Target"))) {
+                answer(exchange, simulated(() -> fleet.describeInstanceInformation(body),
+                        e -> AwsReply.jsonError(500, "InternalServerError", "local SSM fleet: " + e)));
+                return;
+            }
             Map<String, String> form = queryForm(exchange, body);
+            if ("SimulatePrincipalPolicy".equals(form.get("Action"))) {
+                answer(exchange, simulated(() -> simulator.answer(form),
+                        e -> AwsReply.iamError(500, "ServiceFailure", "local policy simulator: " + e)));
+                return;
+            }
             if ("true".equalsIgnoreCase(form.get("DryRun"))) {
                 reply(exchange, 412, ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
                 return;
@@ -70,6 +121,21 @@ public final class StrictAwsProxy implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** A simulated answer; a failure reading moto becomes the service's own 500 error, not a dropped connection. */
+    private static AwsReply simulated(Supplier<AwsReply> answer, Function<RuntimeException, AwsReply> failure) {
+        try {
+            return answer.get();
+        } catch (RuntimeException e) {
+            return failure.apply(e);
+        }
+    }
+
+    private static void answer(HttpExchange exchange, AwsReply reply) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", reply.contentType());
+        exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
+        reply(exchange, reply.status(), reply.body());
     }
 
     private void forward(HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
