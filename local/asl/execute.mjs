@@ -50,6 +50,13 @@ const INTERNAL_ERRORS = new Set(['Error', 'TypeError', 'ReferenceError', 'RangeE
   'ResourceNotFoundException']);
 const END_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
 
+// stdout is a pipe, written asynchronously: exit only once every line written so far has left, or the
+// last (often the largest) events are lost. (The callback of an empty write may never come: write a
+// blank line, which readers skip.)
+function exitAfterOutput(code) {
+  process.stdout.write('\n', () => process.exit(code));
+}
+
 function fail(message) {
   process.stderr.write(`execute.mjs: ${message}\n`);
   process.exit(2);
@@ -173,5 +180,5 @@ process.on('exit', (code) => {
 
 main().then(() => {
   finished = true;
-  process.exit(0);
+  exitAfterOutput(0);
 }, (e) => fail(e?.stack ?? String(e)));

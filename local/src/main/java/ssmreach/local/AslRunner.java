@@ -27,6 +27,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -165,13 +167,25 @@ public final class AslRunner {
 
     private Execution collect(Process process, ObjectNode request, Set<String> topLevelStates,
             Consumer<Execution.Event> onEvent) {
+        // One thread per stream: the common pool may have a single thread on a small machine, and a
+        // stderr reader blocked there would leave stdout unread and the interpreter stuck writing.
+        ExecutorService streams = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            return collect(process, request, topLevelStates, onEvent, streams);
+        } finally {
+            streams.shutdownNow();
+        }
+    }
+
+    private Execution collect(Process process, ObjectNode request, Set<String> topLevelStates,
+            Consumer<Execution.Event> onEvent, ExecutorService streams) {
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
             try (OutputStream stdin = process.getOutputStream()) {
                 MAPPER.writeValue(stdin, request);
             } catch (IOException e) {
                 // The process died early; its exit code and stderr tell why.
             }
-        });
+        }, streams);
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         CompletableFuture<Void> errors = CompletableFuture.runAsync(() -> {
             try {
@@ -179,9 +193,9 @@ public final class AslRunner {
             } catch (IOException e) {
                 // process killed
             }
-        });
+        }, streams);
         List<Execution.Event> events = new ArrayList<>();
-        CompletableFuture<RuntimeException> reader = CompletableFuture.supplyAsync(() -> readEvents(process, events, onEvent));
+        CompletableFuture<RuntimeException> reader = CompletableFuture.supplyAsync(() -> readEvents(process, events, onEvent), streams);
         boolean finished;
         RuntimeException problem = null;
         try {
