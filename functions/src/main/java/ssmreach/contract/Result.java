@@ -7,7 +7,8 @@ import java.util.List;
  * The execution's output, also published to EventBridge and SNS. {@code outcome} is one of
  * {@code remediated}, {@code compliant} (nothing needed doing), {@code planned} (dry run),
  * {@code skipped} (nothing in scope), {@code ignored} (trigger with nothing to do), {@code gone},
- * {@code incomplete} (findings stand in the way), {@code failed}.
+ * {@code incomplete} (findings stand in the way, or an instance is not Online by the deadline),
+ * {@code diagnosed} (diagnosis asked for), {@code failed}.
  */
 public record Result(
         String outcome,
@@ -17,11 +18,20 @@ public record Result(
         List<SubnetResult> subnets,
         List<Action> actions,
         List<Endpoint> endpoints,
+        List<InstanceResult> instances,
         List<Finding> findings,
         int endpointZonesAdded,
         BigDecimal monthlyCostAddedUsd,
         ErrorInfo error,
         String evaluatedAt) {
+
+    /**
+     * One instance in the result: what the profile step did, and its registration: a PingStatus,
+     * {@code not-registered} by the deadline, or {@code not-awaited} (dry run, not running, or a
+     * finding that rules it out).
+     */
+    public record InstanceResult(String instanceId, String subnetId, String state, String profileArn, String profileAction,
+                                 String registration, Long secondsToOnline) {}
 
     /** One target subnet in the result. */
     public record SubnetResult(String subnetId, String availabilityZone, Route route, SubnetStatus status, String reason) {}

@@ -2,6 +2,7 @@ package ssmreach.contract;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 
 /**
  * The whole state at the end of an execution, success or failure; any part after the trigger may
@@ -14,8 +15,16 @@ public record WorkflowState(
         VpcReadiness vpc,
         EndpointsReport endpoints,
         @JsonProperty("wait") WaitState waitLoop,
+        InstanceSelection instances,
+        List<ProfileResult> profiles,
+        RegistrationState registration,
+        RegistrationWait registrationWait,
+        Diagnosis diagnosis,
         ErrorInfo error) {
 
-    /** The bounded wait loop: checks made so far, seconds between checks, the bound. */
+    /** The endpoint wait loop: checks made so far, seconds between checks, the bound. */
     public record WaitState(int attempt, int seconds, int maxAttempts) {}
+
+    /** The registration wait loop: seconds waited, the next interval (growing), the deadline, the last answer. */
+    public record RegistrationWait(int elapsed, int seconds, int maxSeconds, int deadline, List<InstanceRegistration> previous) {}
 }

@@ -22,7 +22,10 @@ public record Settings(
         BigDecimal hourlyEndpointPriceUsd,
         String optOutTagKey,
         String resultEventBus,
-        String resultTopicArn) {
+        String resultTopicArn,
+        boolean instancesInAnySubnet,
+        boolean attachPolicyToExistingRole,
+        String instanceProfileArn) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -83,7 +86,26 @@ public record Settings(
                 price,
                 env.getOrDefault("OPT_OUT_TAG", TAG_PREFIX + "skip"),
                 env.getOrDefault("RESULT_EVENT_BUS", "default"),
-                env.getOrDefault("RESULT_TOPIC_ARN", ""));
+                env.getOrDefault("RESULT_TOPIC_ARN", ""),
+                switch (env.getOrDefault("INSTANCE_SCOPE", "in-scope")) {
+                    case "in-scope" -> false;
+                    case "all" -> true;
+                    default -> throw new InvalidConfigurationException("INSTANCE_SCOPE must be 'in-scope' or 'all'");
+                },
+                switch (env.getOrDefault("EXISTING_PROFILE", "report")) {
+                    case "report" -> false;
+                    case "attach-policy" -> true;
+                    default -> throw new InvalidConfigurationException("EXISTING_PROFILE must be 'report' or 'attach-policy'");
+                },
+                env.getOrDefault("INSTANCE_PROFILE_ARN", ""));
+    }
+
+    /** The stack's instance profile, required as soon as an instance needs one. */
+    public String requireInstanceProfileArn() {
+        if (!instanceProfileArn.matches("arn:aws[a-z-]*:iam::\\d{12}:instance-profile/.+")) {
+            throw new InvalidConfigurationException("INSTANCE_PROFILE_ARN is not an instance profile ARN: '" + instanceProfileArn + "'");
+        }
+        return instanceProfileArn;
     }
 
     /** The full service name of an interface endpoint, e.g. com.amazonaws.us-east-1.ssm. */

@@ -5,11 +5,11 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** CIDR containment, IPv4 and IPv6, for literal addresses only (never a DNS lookup). */
-final class Cidr {
+public final class Cidr {
     private Cidr() {}
 
     /** True when every address of {@code inner} lies in {@code outer}. */
-    static boolean contains(String outer, String inner) {
+    public static boolean contains(String outer, String inner) {
         Block o = parse(outer);
         Block i = parse(inner);
         if (o == null || i == null || o.bits() != i.bits() || i.prefix() < o.prefix()) {

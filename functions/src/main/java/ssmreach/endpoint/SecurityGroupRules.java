@@ -8,10 +8,10 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroup;
  * Whether security groups admit HTTPS from a subnet. Only address rules are judged: a rule whose
  * source is another group or a prefix list cannot be tied to a subnet, so it does not count.
  */
-final class SecurityGroupRules {
+public final class SecurityGroupRules {
     private SecurityGroupRules() {}
 
-    static boolean admitsHttpsFrom(Collection<SecurityGroup> groups, String subnetCidr) {
+    public static boolean admitsHttpsFrom(Collection<SecurityGroup> groups, String subnetCidr) {
         return groups.stream().flatMap(g -> g.ipPermissions().stream())
                 .filter(SecurityGroupRules::coversHttps)
                 .anyMatch(p -> p.ipRanges().stream().anyMatch(r -> Cidr.contains(r.cidrIp(), subnetCidr))

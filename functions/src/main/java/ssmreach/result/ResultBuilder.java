@@ -4,9 +4,15 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import ssmreach.contract.Action;
+import ssmreach.contract.Diagnosis;
 import ssmreach.contract.Endpoint;
 import ssmreach.contract.Finding;
+import ssmreach.contract.InstanceRegistration;
+import ssmreach.contract.ProfileResult;
 import ssmreach.contract.Result;
 import ssmreach.contract.Severity;
 import ssmreach.contract.SubnetClassification;
@@ -46,35 +52,75 @@ final class ResultBuilder {
                     Severity.WARNING, e.id(), "The " + e.service() + " endpoint was still " + e.state() + " when the wait ended",
                     "Run ssm-reach again for this subnet once the endpoint is available")));
         }
+        List<ProfileResult> profiles = state.profiles() == null ? List.of() : state.profiles();
+        profiles.forEach(p -> {
+            actions.addAll(p.actions());
+            findings.addAll(p.findings());
+        });
+        if (state.diagnosis() != null) {
+            state.diagnosis().instances().forEach(d -> findings.addAll(d.findings()));
+        }
+        List<Result.InstanceResult> instances = instances(state, profiles);
         int zonesAdded = actions.stream().mapToInt(Action::endpointZonesAdded).sum();
         BigDecimal monthlyCost = settings.hourlyEndpointPriceUsd().multiply(HOURS_PER_MONTH).multiply(BigDecimal.valueOf(zonesAdded));
         List<Result.SubnetResult> subnets = classification == null ? List.of() : classification.subnets().stream()
                 .map(s -> new Result.SubnetResult(s.subnetId(), s.availabilityZone(), s.route(), s.status(), s.reason())).toList();
-        return new Result(outcome(state, actions, findings, endpoints), target == null ? null : target.source(),
+        return new Result(outcome(state, actions, findings, endpoints, instances), target == null ? null : target.source(),
                 target != null && target.dryRun(), classification == null ? (target == null ? null : target.vpcId()) : classification.vpcId(),
-                subnets, actions, endpoints, findings, zonesAdded, monthlyCost, state.error(), clock.instant().toString());
+                subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, state.error(), clock.instant().toString());
     }
 
-    private static String outcome(WorkflowState state, List<Action> actions, List<Finding> findings, List<Endpoint> endpoints) {
+    private static List<Result.InstanceResult> instances(WorkflowState state, List<ProfileResult> profiles) {
+        Map<String, InstanceRegistration> registrations = state.registration() == null ? Map.of()
+                : state.registration().statuses().stream()
+                        .collect(Collectors.toMap(InstanceRegistration::instanceId, Function.identity(), (a, b) -> a));
+        List<Result.InstanceResult> instances = new ArrayList<>();
+        for (ProfileResult p : profiles) {
+            InstanceRegistration r = registrations.get(p.instanceId());
+            String registration = !p.registrationExpected() ? "not-awaited"
+                    : r == null || r.pingStatus() == null ? "not-registered" : r.pingStatus();
+            instances.add(new Result.InstanceResult(p.instanceId(), p.subnetId(), p.state(), p.profileArn(), p.profileAction(),
+                    registration, r == null ? null : r.secondsToOnline()));
+        }
+        if (state.diagnosis() != null && profiles.isEmpty()) {
+            for (Diagnosis.InstanceDiagnosis d : state.diagnosis().instances()) {
+                instances.add(new Result.InstanceResult(d.instanceId(), null, null, null, null,
+                        d.pingStatus() == null ? "not-registered" : d.pingStatus(), null));
+            }
+        }
+        if (state.instances() != null) {
+            state.instances().skipped().forEach(s -> instances.add(new Result.InstanceResult(s.instanceId(), null, null, null,
+                    "skipped: " + s.reason(), "not-awaited", null)));
+        }
+        return instances;
+    }
+
+    private static String outcome(WorkflowState state, List<Action> actions, List<Finding> findings, List<Endpoint> endpoints,
+                                  List<Result.InstanceResult> instances) {
         if (state.error() != null) {
             return ResourceGoneException.class.getName().equals(state.error().error()) ? "gone" : "failed";
         }
         if (state.target() != null && state.target().ignored() != null) {
             return "ignored";
         }
+        if (state.target() != null && state.target().diagnose()) {
+            return "diagnosed";
+        }
         var classification = state.classification();
         if (classification == null || classification.subnets().stream().allMatch(s -> s.status() == SubnetStatus.GONE)) {
             return "gone";
         }
-        if (classification.subnets().stream().noneMatch(SubnetClassification::inScope)) {
+        boolean subnetsInScope = classification.subnets().stream().anyMatch(SubnetClassification::inScope);
+        boolean instancesWorked = state.profiles() != null && !state.profiles().isEmpty();
+        if (!subnetsInScope && !instancesWorked) {
             return "skipped";
         }
         if (state.target().dryRun()) {
             return "planned";
         }
-        boolean blocked = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR)
-                || endpoints.isEmpty() || !endpoints.stream().allMatch(Endpoint::available);
-        if (blocked) {
+        boolean endpointsBlocked = subnetsInScope && (endpoints.isEmpty() || !endpoints.stream().allMatch(Endpoint::available));
+        boolean notOnline = instances.stream().anyMatch(i -> !i.registration().equals("not-awaited") && !i.registration().equals("Online"));
+        if (endpointsBlocked || notOnline || findings.stream().anyMatch(f -> f.severity() == Severity.ERROR)) {
             return "incomplete";
         }
         return actions.isEmpty() ? "compliant" : "remediated";

@@ -40,12 +40,14 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
 
     @Override
     public VpcClassification handle(Target target) {
-        if (target.vpcId() == null && target.subnetIds().isEmpty()) {
-            throw new InvalidInputException("The target names neither a VPC nor a subnet");
+        if (target.vpcId() == null && target.subnetIds().isEmpty() && target.instanceIds().isEmpty()) {
+            throw new InvalidInputException("The target names no VPC, subnet or instance");
         }
-        String vpcId = target.vpcId() != null ? target.vpcId() : vpcOf(target.subnetIds());
+        List<String> subnetIds = target.subnetIds().isEmpty() && !target.instanceIds().isEmpty()
+                ? subnetsOf(target.instanceIds()) : target.subnetIds();
+        String vpcId = target.vpcId() != null ? target.vpcId() : subnetIds.isEmpty() ? null : vpcOf(subnetIds);
         if (vpcId == null) {
-            return allGone(null, target.subnetIds());
+            return allGone(null, subnetIds);
         }
         Vpc vpc;
         try {
@@ -62,7 +64,15 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
         Filter inVpc = Filter.builder().name("vpc-id").values(vpcId).build();
         List<Subnet> subnets = ec2.describeSubnetsPaginator(r -> r.filters(inVpc)).subnets().stream().toList();
         List<RouteTable> tables = ec2.describeRouteTablesPaginator(r -> r.filters(inVpc)).routeTables().stream().toList();
-        return classifier.classify(vpc, subnets, tables, target.subnetIds());
+        return classifier.classify(vpc, subnets, tables, subnetIds);
+    }
+
+    /** The subnets of the target instances; none when they are gone (terminated instances have no subnet). */
+    private List<String> subnetsOf(List<String> instanceIds) {
+        return ec2.describeInstancesPaginator(r -> r.filters(Filter.builder().name("instance-id").values(instanceIds).build()))
+                .reservations().stream().flatMap(r -> r.instances().stream())
+                .map(software.amazon.awssdk.services.ec2.model.Instance::subnetId)
+                .filter(java.util.Objects::nonNull).distinct().sorted().toList();
     }
 
     /** The VPC of the target subnets (a filter, not ids: a missing subnet is no error). */

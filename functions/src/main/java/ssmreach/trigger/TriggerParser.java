@@ -11,16 +11,20 @@ import ssmreach.core.InvalidInputException;
 import ssmreach.core.Settings;
 
 /**
- * Turns what started the workflow into a {@link Target}: the CloudTrail CreateSubnet event as
- * EventBridge delivers it, or a manual input ({@code subnetId} or {@code vpcId}, optional
- * {@code dryRun}). Everything is checked here, before any AWS call: unknown fields, id formats,
+ * Turns what started the workflow into a {@link Target}: the CloudTrail CreateSubnet event or
+ * the EC2 instance state-change event as EventBridge delivers them, or a manual input
+ * ({@code subnetId}, {@code vpcId} or {@code instanceId}; optional {@code dryRun}, and
+ * {@code diagnose} with an instance). Everything is checked here, before any AWS call: unknown fields, id formats,
  * account and Region.
  */
 public final class TriggerParser {
     static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
     static final Pattern VPC_ID = Pattern.compile("vpc-[0-9a-f]{8}([0-9a-f]{9})?");
-    private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "dryRun");
+    static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
+    private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose");
+    private static final Set<String> TARGET_FIELDS = Set.of("subnetId", "vpcId", "instanceId");
     private static final String CLOUDTRAIL = "AWS API Call via CloudTrail";
+    private static final String STATE_CHANGE = "EC2 Instance State-change Notification";
 
     private final Settings settings;
 
@@ -40,21 +44,37 @@ public final class TriggerParser {
         String source = text(event, "source");
         String detailType = text(event, "detail-type");
         JsonNode detail = event.path("detail");
+        if ("aws.ec2".equals(source) && STATE_CHANGE.equals(detailType)) {
+            return fromStateChange(event, detail);
+        }
         String eventName = detail.path("eventName").asText("");
         if (!"aws.ec2".equals(source) || !CLOUDTRAIL.equals(detailType) || !"CreateSubnet".equals(eventName)
                 || !"ec2.amazonaws.com".equals(detail.path("eventSource").asText(""))) {
-            throw new UnsupportedEventException("Unsupported event: source '" + source + "', detail-type '"
-                    + detailType + "', eventName '" + eventName + "'; expected the CloudTrail CreateSubnet call of aws.ec2");
+            throw new UnsupportedEventException("Unsupported event: source '" + abbreviate(source) + "', detail-type '"
+                    + abbreviate(detailType) + "', eventName '" + abbreviate(eventName)
+                    + "'; expected the CloudTrail CreateSubnet call or an EC2 instance state-change of aws.ec2");
         }
         checkHome(text(event, "account"), text(event, "region"));
         if (detail.hasNonNull("errorCode")) {
-            return new Target("CreateSubnet", null, List.of(), settings.dryRun(),
-                    "the CreateSubnet call failed (" + detail.get("errorCode").asText() + "): no subnet was created");
+            return Target.ignored("CreateSubnet", settings.dryRun(),
+                    "the CreateSubnet call failed (" + abbreviate(detail.get("errorCode").asText()) + "): no subnet was created");
         }
         JsonNode subnet = detail.path("responseElements").path("subnet");
         String subnetId = id(subnet.path("subnetId"), SUBNET_ID, "detail.responseElements.subnet.subnetId");
         String vpcId = subnet.hasNonNull("vpcId") ? id(subnet.get("vpcId"), VPC_ID, "detail.responseElements.subnet.vpcId") : null;
         return new Target("CreateSubnet", vpcId, List.of(subnetId), settings.dryRun(), null);
+    }
+
+    /** Only {@code running} instances get a profile; a pending one comes back as running. */
+    private Target fromStateChange(JsonNode event, JsonNode detail) {
+        checkHome(text(event, "account"), text(event, "region"));
+        String instanceId = id(detail.get("instance-id"), INSTANCE_ID, "detail.instance-id");
+        String state = text(detail, "state");
+        if (!"running".equals(state)) {
+            return Target.ignored("InstanceRunning", settings.dryRun(), "instance " + instanceId + " is '"
+                    + abbreviate(state) + "', not running");
+        }
+        return new Target("InstanceRunning", null, List.of(), List.of(instanceId), settings.dryRun(), false, null);
     }
 
     private Target fromManual(JsonNode input) {
@@ -66,23 +86,34 @@ public final class TriggerParser {
             }
         }
         if (!unknown.isEmpty()) {
-            throw new InvalidInputException("Unknown field(s) " + unknown + "; a manual input has subnetId or vpcId, and optionally dryRun");
+            throw new InvalidInputException("Unknown field(s) " + unknown.stream().map(TriggerParser::abbreviate).toList()
+                    + "; a manual input has subnetId, vpcId or instanceId, and optionally dryRun (and diagnose)");
         }
-        boolean dryRun = settings.dryRun();
-        if (input.has("dryRun")) {
-            if (!input.get("dryRun").isBoolean()) {
-                throw new InvalidInputException("dryRun must be true or false, not " + abbreviate(input.get("dryRun").toString()));
-            }
-            dryRun = dryRun || input.get("dryRun").booleanValue();
+        boolean dryRun = settings.dryRun() || flag(input, "dryRun");
+        boolean diagnose = flag(input, "diagnose");
+        List<String> given = TARGET_FIELDS.stream().filter(input::has).sorted().toList();
+        if (given.size() != 1) {
+            throw new InvalidInputException("A manual input needs exactly one of subnetId, vpcId and instanceId; it has " + given);
         }
-        boolean hasSubnet = input.has("subnetId");
-        if (hasSubnet == input.has("vpcId")) {
-            throw new InvalidInputException("A manual input needs exactly one of subnetId and vpcId");
+        if (diagnose && !input.has("instanceId")) {
+            throw new InvalidInputException("diagnose applies to an instanceId");
         }
-        if (hasSubnet) {
-            return new Target("manual", null, List.of(id(input.get("subnetId"), SUBNET_ID, "subnetId")), dryRun, null);
+        return switch (given.getFirst()) {
+            case "subnetId" -> new Target("manual", null, List.of(id(input.get("subnetId"), SUBNET_ID, "subnetId")), dryRun, null);
+            case "vpcId" -> new Target("manual", id(input.get("vpcId"), VPC_ID, "vpcId"), List.of(), dryRun, null);
+            default -> new Target("manual", null, List.of(), List.of(id(input.get("instanceId"), INSTANCE_ID, "instanceId")),
+                    dryRun, diagnose, null);
+        };
+    }
+
+    private static boolean flag(JsonNode input, String field) {
+        if (!input.has(field)) {
+            return false;
         }
-        return new Target("manual", id(input.get("vpcId"), VPC_ID, "vpcId"), List.of(), dryRun, null);
+        if (!input.get(field).isBoolean()) {
+            throw new InvalidInputException(field + " must be true or false, not " + abbreviate(input.get(field).toString()));
+        }
+        return input.get(field).booleanValue();
     }
 
     private void checkHome(String account, String region) {

@@ -12,7 +12,9 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * The local AWS: moto behind the strictness proxy, and SDK clients pointed at it that record every
@@ -54,7 +56,13 @@ public final class LocalAws implements AutoCloseable {
 
     public void reset() {
         moto.reset();
+        proxy.fleet().reset();
         calls.clear();
+    }
+
+    /** The simulated SSM agents of the instances. */
+    public SsmFleet fleet() {
+        return proxy.fleet();
     }
 
     /** A client of the functions: through the proxy, recorded. */
@@ -70,9 +78,21 @@ public final class LocalAws implements AutoCloseable {
         return configure(SnsClient.builder(), endpoint(), true).build();
     }
 
+    public IamClient iam() {
+        return configure(IamClient.builder(), endpoint(), true).build();
+    }
+
+    public SsmClient ssm() {
+        return configure(SsmClient.builder(), endpoint(), true).build();
+    }
+
     /** A client for seeding and inspecting the emulator: straight to moto, not recorded. */
     public Ec2Client inspectEc2() {
         return configure(Ec2Client.builder(), moto.endpoint(), false).build();
+    }
+
+    public IamClient inspectIam() {
+        return configure(IamClient.builder(), moto.endpoint(), false).build();
     }
 
     public SnsClient inspectSns() {

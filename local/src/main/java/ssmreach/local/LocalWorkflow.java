@@ -11,12 +11,14 @@ import ssmreach.core.Settings;
 /**
  * The deployed workflow, run here: the real statemachine/ definition in the ASL interpreter, its
  * Lambda Tasks served by the real handlers over the Lambda Invoke API, the handlers talking to the
- * local AWS. Only Wait states are shortened.
+ * local AWS. Only Wait states are shortened (through the wait parameters of the substitutions).
  */
 public final class LocalWorkflow implements AutoCloseable {
     public static final String DEFINITION = "statemachine/workflow.asl.json";
     /** Wait loop bound used locally, as the EndpointWaitMaxAttempts parameter. */
     public static final int WAIT_MAX_ATTEMPTS = 10;
+    /** The registration deadline locally (seconds waited; the stack's default is 2700). */
+    public static final int REGISTRATION_DEADLINE_SECONDS = 20;
 
     private final LambdaInvokeServer lambda;
     private final AslRunner runner;
@@ -28,7 +30,8 @@ public final class LocalWorkflow implements AutoCloseable {
 
     public LocalWorkflow(Map<String, RequestStreamHandler> functions) {
         this.lambda = new LambdaInvokeServer(functions);
-        this.runner = AslRunner.create();
+        // Waits as the definition sets them, with the short local intervals of substitutions().
+        this.runner = AslRunner.create().withWaitSeconds(null);
         this.definition = repositoryRoot().resolve(DEFINITION);
     }
 
@@ -48,12 +51,15 @@ public final class LocalWorkflow implements AutoCloseable {
     /** What the template's DefinitionSubstitutions give in AWS, with local ARNs. */
     public static Map<String, String> substitutions() {
         Map<String, String> values = new LinkedHashMap<>();
-        for (String function : new String[] {"ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints", "Report"}) {
+        for (String function : new String[] {"ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints",
+                "SelectInstances", "EnsureInstanceProfile", "CheckRegistration", "Diagnose", "Report"}) {
             values.put(function + "FunctionArn", "arn:aws:lambda:" + LocalAws.REGION.id() + ":" + LocalAws.ACCOUNT_ID
                     + ":function:" + function + ":live");
         }
-        values.put("EndpointWaitSeconds", "15");
+        values.put("EndpointWaitSeconds", "1");
         values.put("EndpointWaitMaxAttempts", String.valueOf(WAIT_MAX_ATTEMPTS));
+        values.put("RegistrationFirstIntervalSeconds", "1");
+        values.put("RegistrationDeadlineSeconds", String.valueOf(REGISTRATION_DEADLINE_SECONDS));
         return values;
     }
 

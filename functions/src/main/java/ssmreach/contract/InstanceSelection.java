@@ -1,0 +1,18 @@
+package ssmreach.contract;
+
+import java.util.List;
+
+/**
+ * The instances to work on: those of an instance trigger whose subnet is in scope (or any, by
+ * parameter), or the running instances of the in-scope target subnets. {@code skipped} says why
+ * others were left; {@code selectedAt} starts the clock for the time to Online.
+ */
+public record InstanceSelection(List<InstanceTarget> instances, List<Skipped> skipped, boolean any, String selectedAt) {
+    public InstanceSelection {
+        instances = instances == null ? List.of() : List.copyOf(instances);
+        skipped = skipped == null ? List.of() : List.copyOf(skipped);
+    }
+
+    /** An instance left alone, and why. */
+    public record Skipped(String instanceId, String reason) {}
+}

@@ -1,0 +1,188 @@
+package ssmreach.diagnosis;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.NetworkAclEntry;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
+import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
+import ssmreach.contract.Diagnosis.InstanceDiagnosis;
+import ssmreach.contract.Finding;
+import ssmreach.contract.Route;
+import ssmreach.contract.Severity;
+import ssmreach.endpoint.Cidr;
+import ssmreach.endpoint.SecurityGroupRules;
+import ssmreach.instance.AgentPermissions;
+import ssmreach.subnet.RouteClassifier;
+
+/**
+ * The checks of AWSSupport-TroubleshootManagedInstance, made on facts read beforehand: each check
+ * either passes (named in {@code passed}) or yields a finding with how to fix it.
+ */
+public final class Diagnostician {
+    private static final List<String> AGENT_SERVICES = List.of("ssm", "ssmmessages", "ec2messages");
+    private static final String ANYWHERE = "0.0.0.0/0";
+
+    private Diagnostician() {}
+
+    public static InstanceDiagnosis diagnose(String instanceId, InstanceFacts facts) {
+        Checks checks = new Checks();
+        if (facts.instance() == null) {
+            checks.fail("INSTANCE_GONE", Severity.ERROR, instanceId, "The instance does not exist (terminated?)", "Nothing to do");
+            return new InstanceDiagnosis(instanceId, facts.pingStatus(), checks.passed, checks.findings);
+        }
+        String state = facts.instance().state().nameAsString();
+        checks.check("instance-running", "running".equals(state), "INSTANCE_NOT_RUNNING", Severity.ERROR, instanceId,
+                "The instance is " + state + "; only running instances register", "Start the instance");
+        boolean metadata = facts.instance().metadataOptions() == null
+                || !"disabled".equalsIgnoreCase(facts.instance().metadataOptions().httpEndpointAsString());
+        checks.check("metadata-service", metadata, "METADATA_SERVICE_DISABLED", Severity.ERROR, instanceId,
+                "The instance metadata service is disabled: the agent cannot get credentials",
+                "aws ec2 modify-instance-metadata-options --instance-id " + instanceId + " --http-endpoint enabled");
+        profile(instanceId, facts, checks);
+        network(instanceId, facts, checks);
+        checks.check("ssm-ping", "Online".equals(facts.pingStatus()), "NOT_ONLINE", Severity.WARNING, instanceId,
+                "SSM reports " + (facts.pingStatus() == null ? "no registration" : "PingStatus " + facts.pingStatus()),
+                "Fix the findings above; an agent that failed to get credentials retries after about 30 minutes, "
+                        + "or at once when the agent or instance restarts");
+        return new InstanceDiagnosis(instanceId, facts.pingStatus(), checks.passed, checks.findings);
+    }
+
+    private static void profile(String id, InstanceFacts facts, Checks checks) {
+        if (!checks.check("instance-profile", facts.hasProfile(), "NO_INSTANCE_PROFILE", Severity.ERROR, id,
+                "The instance has no instance profile", "Run ssm-reach for the instance, or associate a profile with "
+                        + AgentPermissions.MANAGED_POLICY)) {
+            return;
+        }
+        if (!checks.check("profile-role", facts.profileHasRole(), "PROFILE_WITHOUT_ROLE", Severity.ERROR, id,
+                "The instance profile has no role", "Add a role with " + AgentPermissions.MANAGED_POLICY + " to the profile")) {
+            return;
+        }
+        List<String> denied = facts.deniedActions() == null ? List.of() : facts.deniedActions();
+        checks.check("role-permissions", denied.isEmpty(), "ROLE_LACKS_SSM_PERMISSIONS", Severity.ERROR, id,
+                "The role does not allow " + denied, "Attach " + AgentPermissions.MANAGED_POLICY + " to the role");
+    }
+
+    private static void network(String id, InstanceFacts facts, Checks checks) {
+        if (facts.subnet() == null || facts.routeTable() == null) {
+            checks.fail("SUBNET_UNKNOWN", Severity.ERROR, id, "The instance's subnet or route table could not be read", "Check the subnet");
+            return;
+        }
+        String subnetCidr = facts.subnet().cidrBlock();
+        RouteClassifier.Verdict route = RouteClassifier.classify(facts.routeTable());
+        boolean internet = route.route() == Route.PUBLIC
+                || (route.route() == Route.EGRESS && route.target() != null && route.target().startsWith("nat-"));
+        checks.passed.add("route: " + (route.target() == null ? "no default route" : "default route to " + route.target()));
+        String destination;
+        if (internet) {
+            destination = ANYWHERE;
+        } else {
+            destination = facts.vpcCidrs().isEmpty() ? ANYWHERE : facts.vpcCidrs().getFirst();
+            for (String service : AGENT_SERVICES) {
+                endpoint(id, service, facts, subnetCidr, checks);
+            }
+            checks.check("vpc-dns-support", facts.dnsSupport(), "VPC_DNS_ATTRIBUTE_OFF", Severity.ERROR, facts.subnet().vpcId(),
+                    "enableDnsSupport is off: private DNS names of the endpoints do not resolve",
+                    "aws ec2 modify-vpc-attribute --vpc-id " + facts.subnet().vpcId() + " --enable-dns-support '{\"Value\":true}'");
+            checks.check("vpc-dns-hostnames", facts.dnsHostnames(), "VPC_DNS_ATTRIBUTE_OFF", Severity.ERROR, facts.subnet().vpcId(),
+                    "enableDnsHostnames is off: private DNS names of the endpoints do not resolve",
+                    "aws ec2 modify-vpc-attribute --vpc-id " + facts.subnet().vpcId() + " --enable-dns-hostnames '{\"Value\":true}'");
+        }
+        List<SecurityGroup> instanceGroups = facts.instance().securityGroups().stream()
+                .map(g -> facts.groups().get(g.groupId())).filter(g -> g != null).toList();
+        checks.check("instance-sg-egress", instanceGroups.stream().anyMatch(g -> allowsHttpsOut(g, destination)),
+                "INSTANCE_SG_BLOCKS_HTTPS_OUT", Severity.ERROR, id,
+                "No security group of the instance lets TCP 443 out to " + destination,
+                "Add an outbound rule TCP 443 to " + destination + " on one of the instance's security groups");
+        if (facts.networkAcl() != null) {
+            checks.check("nacl-https-out", naclAllows(facts.networkAcl().entries(), true, destination, 443),
+                    "NACL_BLOCKS_HTTPS_OUT", Severity.ERROR, facts.networkAcl().networkAclId(),
+                    "The subnet's network ACL does not allow TCP 443 out to " + destination,
+                    "Add an outbound rule TCP 443 to " + destination + " before any deny");
+            boolean ephemeral = List.of(1024, 32768, 65535).stream()
+                    .allMatch(port -> naclAllows(facts.networkAcl().entries(), false, destination, port));
+            checks.check("nacl-ephemeral-in", ephemeral, "NACL_BLOCKS_EPHEMERAL_IN", Severity.ERROR,
+                    facts.networkAcl().networkAclId(),
+                    "The subnet's network ACL does not allow the return traffic (TCP 1024-65535 in) from " + destination,
+                    "Add an inbound rule TCP 1024-65535 from " + destination + " before any deny");
+        }
+        checks.check("dhcp-dns", facts.dnsServers().isEmpty(), "CUSTOM_DNS_SERVERS", Severity.WARNING, facts.subnet().vpcId(),
+                "The VPC's DHCP options use custom DNS servers " + facts.dnsServers()
+                        + ": they must forward amazonaws.com to the VPC resolver for private DNS to work",
+                "Forward amazonaws.com queries to the Amazon-provided resolver (VPC CIDR base + 2)");
+    }
+
+    private static void endpoint(String id, String service, InstanceFacts facts, String subnetCidr, Checks checks) {
+        String name = "com.amazonaws." + facts.region() + "." + service;
+        List<VpcEndpoint> candidates = facts.endpoints().stream().filter(e -> name.equals(e.serviceName()))
+                .filter(e -> "Interface".equalsIgnoreCase(e.vpcEndpointTypeAsString())).toList();
+        Optional<VpcEndpoint> withDns = candidates.stream().filter(e -> Boolean.TRUE.equals(e.privateDnsEnabled()))
+                .min(Comparator.comparing(e -> "available".equalsIgnoreCase(e.stateAsString()) ? 0 : 1));
+        if (!checks.check("endpoint-" + service, withDns.isPresent(), candidates.isEmpty() ? "ENDPOINT_MISSING" : "ENDPOINT_WITHOUT_PRIVATE_DNS",
+                Severity.ERROR, facts.subnet().vpcId(),
+                candidates.isEmpty() ? "No " + service + " endpoint in the VPC, and no route to the internet"
+                        : "The " + service + " endpoint has private DNS off: the agent does not use it",
+                "Run ssm-reach for subnet " + facts.subnet().subnetId())) {
+            return;
+        }
+        VpcEndpoint endpoint = withDns.get();
+        checks.check("endpoint-" + service + "-available", "available".equalsIgnoreCase(endpoint.stateAsString()),
+                "ENDPOINT_NOT_AVAILABLE", Severity.ERROR, endpoint.vpcEndpointId(),
+                "The " + service + " endpoint is " + endpoint.stateAsString(), "Wait for it, or delete and recreate it if failed");
+        List<SecurityGroup> groups = endpoint.groups().stream().map(SecurityGroupIdentifier::groupId)
+                .map(g -> facts.groups().get(g)).filter(g -> g != null).toList();
+        checks.check("endpoint-" + service + "-sg", SecurityGroupRules.admitsHttpsFrom(groups, subnetCidr),
+                "ENDPOINT_SG_BLOCKS_HTTPS", Severity.ERROR, endpoint.vpcEndpointId(),
+                "No security group of the " + service + " endpoint admits TCP 443 from the instance's subnet " + subnetCidr,
+                "Add an inbound rule TCP 443 from " + subnetCidr + " (ssm-reach adds its managed group when it runs)");
+        boolean zoneCovered = endpoint.subnetIds().stream()
+                .anyMatch(s -> facts.subnet().availabilityZone().equals(facts.subnetZones().get(s)));
+        checks.check("endpoint-" + service + "-zone", zoneCovered, "ENDPOINT_ZONE_NOT_COVERED", Severity.INFO,
+                endpoint.vpcEndpointId(), "The " + service + " endpoint has no interface in " + facts.subnet().availabilityZone()
+                        + ": traffic crosses zones (it works, at a small cost)",
+                "Run ssm-reach for subnet " + facts.subnet().subnetId());
+    }
+
+    private static boolean allowsHttpsOut(SecurityGroup group, String destination) {
+        return group.ipPermissionsEgress().stream().filter(Diagnostician::coversHttps)
+                .anyMatch(p -> !p.userIdGroupPairs().isEmpty() || !p.prefixListIds().isEmpty()
+                        || p.ipRanges().stream().anyMatch(r -> Cidr.contains(r.cidrIp(), destination)));
+    }
+
+    private static boolean coversHttps(IpPermission p) {
+        return "-1".equals(p.ipProtocol()) || (("tcp".equals(p.ipProtocol()) || "6".equals(p.ipProtocol()))
+                && p.fromPort() != null && p.toPort() != null && p.fromPort() <= 443 && p.toPort() >= 443);
+    }
+
+    /** Network ACL rules apply in number order; the first that matches decides; none matching denies. */
+    static boolean naclAllows(List<NetworkAclEntry> entries, boolean egress, String cidr, int port) {
+        return entries.stream().filter(e -> Boolean.valueOf(egress).equals(e.egress()))
+                .filter(e -> e.cidrBlock() != null && Cidr.contains(e.cidrBlock(), cidr))
+                .filter(e -> "-1".equals(e.protocol()) || ("6".equals(e.protocol())
+                        && (e.portRange() == null || (e.portRange().from() <= port && e.portRange().to() >= port))))
+                .min(Comparator.comparing(NetworkAclEntry::ruleNumber))
+                .map(e -> "allow".equalsIgnoreCase(e.ruleActionAsString())).orElse(false);
+    }
+
+    /** Collects passed checks and findings. */
+    private static final class Checks {
+        final List<String> passed = new ArrayList<>();
+        final List<Finding> findings = new ArrayList<>();
+
+        boolean check(String name, boolean ok, String code, Severity severity, String resource, String message, String fix) {
+            if (ok) {
+                passed.add(name);
+            } else {
+                fail(code, severity, resource, message, fix);
+            }
+            return ok;
+        }
+
+        void fail(String code, Severity severity, String resource, String message, String fix) {
+            findings.add(new Finding(code, severity, resource, message, fix));
+        }
+    }
+}

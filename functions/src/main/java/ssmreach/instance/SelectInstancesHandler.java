@@ -1,0 +1,102 @@
+package ssmreach.instance;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import ssmreach.contract.InstanceSelection;
+import ssmreach.contract.InstanceTarget;
+import ssmreach.contract.SelectionRequest;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.contract.SubnetStatus;
+import ssmreach.core.Clients;
+import ssmreach.core.JsonHandler;
+import ssmreach.core.Settings;
+
+/**
+ * Chooses the instances to give a profile: the instance of an instance trigger when its subnet is
+ * in scope (or any subnet, by parameter; never an opted-out one), or the running instances of the
+ * in-scope target subnets. One filtered call either way. Only running instances are selected: a
+ * pending one will come back with its own state-change event.
+ */
+public class SelectInstancesHandler extends JsonHandler<SelectionRequest, InstanceSelection> {
+    private static final List<String> LIVE_STATES = List.of("pending", "running");
+
+    private final Settings settings;
+    private final Ec2Client ec2;
+    private final Clock clock;
+
+    public SelectInstancesHandler() {
+        this(Settings.fromEnvironment());
+    }
+
+    private SelectInstancesHandler(Settings settings) {
+        this(settings, Clients.ec2(settings), Clock.systemUTC());
+    }
+
+    public SelectInstancesHandler(Settings settings, Ec2Client ec2, Clock clock) {
+        super(SelectionRequest.class);
+        this.settings = settings;
+        this.ec2 = ec2;
+        this.clock = clock;
+    }
+
+    @Override
+    public InstanceSelection handle(SelectionRequest request) {
+        List<SubnetClassification> subnets = request.classification() == null ? List.of() : request.classification().subnets();
+        Map<String, SubnetClassification> bySubnet = subnets.stream()
+                .collect(Collectors.toMap(SubnetClassification::subnetId, Function.identity(), (a, b) -> a));
+        List<String> wanted = request.target().instanceIds();
+        List<Instance> found;
+        if (!wanted.isEmpty()) {
+            found = describe(Filter.builder().name("instance-id").values(wanted).build());
+        } else {
+            List<String> inScope = subnets.stream().filter(SubnetClassification::inScope).map(SubnetClassification::subnetId).toList();
+            found = inScope.isEmpty() ? List.of() : describe(Filter.builder().name("subnet-id").values(inScope).build(),
+                    Filter.builder().name("instance-state-name").values(LIVE_STATES).build());
+        }
+        List<InstanceTarget> selected = new ArrayList<>();
+        List<InstanceSelection.Skipped> skipped = new ArrayList<>();
+        Set<String> seen = found.stream().map(Instance::instanceId).collect(Collectors.toSet());
+        wanted.stream().filter(id -> !seen.contains(id))
+                .forEach(id -> skipped.add(new InstanceSelection.Skipped(id, "gone: no such instance")));
+        for (Instance instance : found) {
+            String state = instance.state() == null ? "" : instance.state().nameAsString();
+            SubnetClassification subnet = bySubnet.get(instance.subnetId());
+            String reason = reasonToSkip(state, subnet);
+            if (reason == null) {
+                selected.add(new InstanceTarget(instance.instanceId(), instance.subnetId(), state));
+            } else {
+                skipped.add(new InstanceSelection.Skipped(instance.instanceId(), reason));
+            }
+        }
+        return new InstanceSelection(selected, skipped, !selected.isEmpty(), clock.instant().toString());
+    }
+
+    private String reasonToSkip(String state, SubnetClassification subnet) {
+        if (!"running".equals(state)) {
+            return "pending".equals(state) ? "pending: it gets its profile when it reports running" : "state " + state;
+        }
+        if (subnet == null || subnet.status() == SubnetStatus.GONE) {
+            return "its subnet was not evaluated";
+        }
+        if (subnet.status() == SubnetStatus.OPTED_OUT) {
+            return "its subnet is opted out";
+        }
+        if (!subnet.inScope() && !settings.instancesInAnySubnet()) {
+            return "its subnet is out of scope (" + subnet.reason() + ")";
+        }
+        return null;
+    }
+
+    private List<Instance> describe(Filter... filters) {
+        return ec2.describeInstancesPaginator(r -> r.filters(filters)).reservations().stream()
+                .flatMap(r -> r.instances().stream()).toList();
+    }
+}
