@@ -30,6 +30,16 @@ public record World(Ec2Client ec2) {
         return igw;
     }
 
+    /** A running instance (moto starts instances running), optionally with an instance profile. */
+    public String instance(String subnetId, String profileArn) {
+        return ec2.runInstances(r -> {
+            r.imageId("ami-12c6146b").instanceType("t3.micro").minCount(1).maxCount(1).subnetId(subnetId);
+            if (profileArn != null) {
+                r.iamInstanceProfile(p -> p.arn(profileArn));
+            }
+        }).instances().getFirst().instanceId();
+    }
+
     public void tag(String resourceId, String key, String value) {
         ec2.createTags(r -> r.resources(resourceId).tags(Tag.builder().key(key).value(value).build()));
     }
