@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
@@ -109,7 +110,7 @@ public final class EndpointPlanner {
         }
         List<String> subnets = new ArrayList<>();
         List<String> zones = new ArrayList<>();
-        vpc.endpointSubnets().forEach((zone, subnet) -> {
+        new TreeMap<>(vpc.endpointSubnets()).forEach((zone, subnet) -> {
             if (offer.zones().contains(zone)) {
                 subnets.add(subnet);
                 zones.add(zone);
@@ -126,7 +127,7 @@ public final class EndpointPlanner {
         endpoint.subnetIds().forEach(id -> Optional.ofNullable(vpc.subnetZones().get(id)).ifPresent(covered::add));
         List<String> subnets = new ArrayList<>();
         List<String> zones = new ArrayList<>();
-        vpc.endpointSubnets().forEach((zone, subnet) -> {
+        new TreeMap<>(vpc.endpointSubnets()).forEach((zone, subnet) -> {
             if (covered.contains(zone)) {
                 return;
             }

@@ -100,10 +100,11 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         throw new RetryableAwsException("Endpoints of " + vpc.vpcId() + " still changing after " + ROUNDS + " rounds: " + lastConflict);
     }
 
-    private EndpointsReport ensure(VpcContext vpc, boolean dryRun, List<Action> actions) {
+    private EndpointsReport ensure(VpcContext classified, boolean dryRun, List<Action> actions) {
         Map<String, Offer> offers = offers();
-        List<VpcEndpoint> existing = ec2.describeVpcEndpointsPaginator(r -> r.filters(filter("vpc-id", vpc.vpcId())))
+        List<VpcEndpoint> existing = ec2.describeVpcEndpointsPaginator(r -> r.filters(filter("vpc-id", classified.vpcId())))
                 .vpcEndpoints().stream().toList();
+        VpcContext vpc = withZonesOfNewerSubnets(classified, existing);
         Map<String, SecurityGroup> groups = groupsOf(existing, vpc);
 
         List<Endpoint> endpoints = new ArrayList<>();
@@ -152,7 +153,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             }
             throw converging(e, plan.service());
         }
-        actions.add(new Action("CreateVpcEndpoint", created.vpcEndpointId(), detail, false, plan.zones().size()));
+        record(actions, new Action("CreateVpcEndpoint", created.vpcEndpointId(), detail, false, plan.zones().size()));
         return new Endpoint(created.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(created), true,
                 plan.zones(), List.of(), true);
     }
@@ -205,7 +206,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             } catch (SdkException e) {
                 throw converging(e, "s3");
             }
-            actions.add(Action.of("CreateVpcEndpoint", created.vpcEndpointId(), detail, false));
+            record(actions, Action.of("CreateVpcEndpoint", created.vpcEndpointId(), detail, false));
             return new Endpoint(created.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(created), false, List.of(),
                     plan.routeTableIds(), true);
         }
@@ -245,12 +246,39 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         }
     }
 
+    /**
+     * Actions are kept across rounds (they happened); an endpoint created again with the same token
+     * in a later round (its creation not visible yet) is the same endpoint, recorded once.
+     */
+    private static void record(List<Action> actions, Action action) {
+        if (!actions.contains(action)) {
+            actions.add(action);
+        }
+    }
+
     /** The errors that mean "someone else got there first" become a re-read; others pass through. */
     private static RuntimeException converging(SdkException e, String service) {
         if (CONVERGING.contains(AwsErrors.code(e))) {
             return new ConcurrentChange(service + ": " + AwsErrors.code(e));
         }
         return e;
+    }
+
+    /**
+     * Endpoints may sit in subnets created after the classification (a concurrent execution chose
+     * them): their zones are read, so that a zone they cover is not added a second time.
+     */
+    private VpcContext withZonesOfNewerSubnets(VpcContext vpc, List<VpcEndpoint> endpoints) {
+        List<String> unknown = endpoints.stream().flatMap(e -> e.subnetIds().stream())
+                .filter(id -> !vpc.subnetZones().containsKey(id)).distinct().sorted().toList();
+        if (unknown.isEmpty()) {
+            return vpc;
+        }
+        Map<String, String> zones = new java.util.HashMap<>(vpc.subnetZones());
+        ec2.describeSubnets(r -> r.filters(filter("subnet-id", unknown))).subnets()
+                .forEach(subnet -> zones.put(subnet.subnetId(), subnet.availabilityZone()));
+        return new VpcContext(vpc.vpcId(), vpc.endpointSubnets(), vpc.endpointRouteTables(), Map.copyOf(zones),
+                vpc.targetCidrs(), vpc.managedGroupId(), vpc.dnsReady());
     }
 
     /** Zones per service, from one filtered call (a filter, so a service the Region lacks is no error). */

@@ -11,6 +11,8 @@ import software.amazon.awssdk.services.sns.SnsClient;
 import ssmreach.contract.Result;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.WorkflowState;
+import software.amazon.awssdk.core.exception.SdkException;
+import ssmreach.core.AwsErrors;
 import ssmreach.core.Clients;
 import ssmreach.core.Json;
 import ssmreach.core.JsonHandler;
@@ -56,13 +58,24 @@ public class ReportHandler extends JsonHandler<WorkflowState, Result> {
             for (SubnetClassification subnet : state.classification().subnets()) {
                 Map<String, String> changes = SubnetTags.changes(subnet, result);
                 if (!changes.isEmpty()) {
-                    ec2.createTags(r -> r.resources(subnet.subnetId()).tags(changes.entrySet().stream()
-                            .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList()));
+                    tag(subnet.subnetId(), changes);
                 }
             }
         }
         publish(result);
         return result;
+    }
+
+    /** A subnet deleted since it was classified has nothing to tag: the result still goes out. */
+    private void tag(String subnetId, Map<String, String> tags) {
+        try {
+            ec2.createTags(r -> r.resources(subnetId).tags(tags.entrySet().stream()
+                    .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList()));
+        } catch (SdkException e) {
+            if (!AwsErrors.isNotFound(e)) {
+                throw e;
+            }
+        }
     }
 
     private void publish(Result result) {

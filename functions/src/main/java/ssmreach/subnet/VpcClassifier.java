@@ -52,7 +52,9 @@ public final class VpcClassifier {
         TreeSet<String> routeTablesInScope = new TreeSet<>();
         all.values().stream().filter(SubnetClassification::inScope).forEach(s -> {
             endpointSubnets.putIfAbsent(s.availabilityZone(), s.subnetId());
-            routeTablesInScope.add(s.routeTableId());
+            if (s.routeTableId() != null) {
+                routeTablesInScope.add(s.routeTableId());
+            }
         });
         Map<String, String> zones = subnets.stream().collect(Collectors.toMap(Subnet::subnetId, Subnet::availabilityZone));
         return new VpcClassification(vpc.vpcId(), cidrBlocks(vpc), targets.stream().anyMatch(SubnetClassification::inScope),

@@ -44,7 +44,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -56,6 +55,9 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.CreateVpcEndpointRequest;
 import software.amazon.awssdk.services.ec2.model.CreateVpcEndpointResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeSecurityGroupsRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeSubnetsRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeSubnetsResponse;
+import software.amazon.awssdk.services.ec2.model.Subnet;
 import software.amazon.awssdk.services.ec2.model.DescribeSecurityGroupsResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcEndpointServicesRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcEndpointServicesResponse;
@@ -526,8 +528,6 @@ class EnsureEndpointsHandlerTest {
     }
 
     @Test
-    @Disabled("bug: EnsureEndpointsHandler re-reads endpoints but not subnet zones, so a subnet added to the endpoint by a concurrent "
-            + "execution after this one classified the VPC keeps causing DuplicateSubnetsInSameZone until the rounds run out")
     void duplicateSubnetsInSameZoneConvergesWhenTheOtherSubnetIsNewerThanTheClassification() {
         // A second subnet created in zone b after this execution classified the VPC; a concurrent execution made it the host.
         String newerSubnetInB = "subnet-0b000000000000000";
@@ -535,11 +535,16 @@ class EnsureEndpointsHandlerTest {
         endpointsRead(List.of(ssmEndpoint("vpce-0other", OTHER_A)), List.of(ssmEndpoint("vpce-0other", OTHER_A, newerSubnetInB)));
         when(ec2.modifyVpcEndpoint(any(ModifyVpcEndpointRequest.class)))
                 .thenThrow(ec2Error("DuplicateSubnetsInSameZone", "Found another VPC endpoint subnet in the availability zone of " + HOST_B));
+        when(ec2.describeSubnets(any(DescribeSubnetsRequest.class)))
+                .thenReturn(DescribeSubnetsResponse.builder().subnets(
+                        Subnet.builder().subnetId(newerSubnetInB).availabilityZone(ZONE_B).build())
+                        .build());
 
         EndpointsReport report = handler(SSM_ONLY).handle(request(false));
 
         verify(ec2, times(1)).modifyVpcEndpoint(any(ModifyVpcEndpointRequest.class));
         assertEquals("vpce-0other", report.endpoints().getFirst().id());
+        assertEquals(List.of(ZONE_A, ZONE_B), report.endpoints().getFirst().zones());
     }
 
     @Test
@@ -572,8 +577,6 @@ class EnsureEndpointsHandlerTest {
     }
 
     @Test
-    @Disabled("bug: EnsureEndpointsHandler keeps actions across rounds, so an endpoint re-created idempotently in a later round "
-            + "(its creation not yet visible to DescribeVpcEndpoints) is recorded twice and its cost counted twice")
     void endpointCreatedInAnEarlierRoundIsRecordedOnce() {
         offered(SSM, SSMMESSAGES, S3);
         // Round 1 sees nothing; round 2 sees the ssmmessages endpoint someone else made, not yet ours (eventual consistency).

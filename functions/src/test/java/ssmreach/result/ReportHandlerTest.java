@@ -31,7 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -316,8 +315,6 @@ class ReportHandlerTest {
     }
 
     @Test
-    @Disabled("bug: ReportHandler.handle lets InvalidSubnetID.NotFound from CreateTags escape, so a subnet deleted before the report "
-            + "fails the execution and no result is published, instead of ending as gone")
     void subnetDeletedBeforeTaggingStillPublishesTheResult() {
         when(ec2.createTags(any(CreateTagsRequest.class)))
                 .thenThrow(ec2Error("InvalidSubnetID.NotFound", "The subnet ID '" + SUBNET + "' does not exist"));
