@@ -1,6 +1,8 @@
 package ssmreach.core;
 
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -21,33 +23,30 @@ public final class Clients {
     private Clients() {}
 
     public static Ec2Client ec2(Settings settings) {
-        return Ec2Client.builder().httpClient(HTTP).region(Region.of(settings.region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .build();
+        return configure(Ec2Client.builder(), Region.of(settings.region())).build();
     }
 
     public static EventBridgeClient eventBridge(Settings settings) {
-        return EventBridgeClient.builder().httpClient(HTTP).region(Region.of(settings.region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .build();
-    }
-
-    /** IAM is global: its endpoint is in the partition's global Region. */
-    public static IamClient iam(Settings settings) {
-        return IamClient.builder().httpClient(HTTP).region(Region.AWS_GLOBAL)
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .build();
-    }
-
-    public static SsmClient ssm(Settings settings) {
-        return SsmClient.builder().httpClient(HTTP).region(Region.of(settings.region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .build();
+        return configure(EventBridgeClient.builder(), Region.of(settings.region())).build();
     }
 
     public static SnsClient sns(Settings settings) {
-        return SnsClient.builder().httpClient(HTTP).region(Region.of(settings.region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .build();
+        return configure(SnsClient.builder(), Region.of(settings.region())).build();
+    }
+
+    public static SsmClient ssm(Settings settings) {
+        return configure(SsmClient.builder(), Region.of(settings.region())).build();
+    }
+
+    /** IAM is global: its endpoint is in the global Region of the partition the stack runs in. */
+    public static IamClient iam(Settings settings) {
+        String region = settings.region();
+        Region global = region.startsWith("cn-") ? Region.AWS_CN_GLOBAL
+                : region.startsWith("us-gov-") ? Region.AWS_US_GOV_GLOBAL : Region.AWS_GLOBAL;
+        return configure(IamClient.builder(), global).build();
+    }
+
+    private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Region region) {
+        return builder.httpClient(HTTP).region(region).credentialsProvider(DefaultCredentialsProvider.builder().build());
     }
 }
