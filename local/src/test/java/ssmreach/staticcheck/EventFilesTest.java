@@ -12,6 +12,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +26,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import ssmreach.contract.DiagnosisRequest;
 import ssmreach.contract.EndpointRequest;
 import ssmreach.contract.EndpointsReport;
+import ssmreach.contract.ProfileRequest;
+import ssmreach.contract.RegistrationRequest;
+import ssmreach.contract.SelectionRequest;
 import ssmreach.contract.Target;
 import ssmreach.contract.VpcRequest;
 import ssmreach.contract.WorkflowState;
@@ -36,28 +42,38 @@ import ssmreach.trigger.ParseTriggerHandler;
 /**
  * The sample events in events/ are what the functions really take: each per-function file is
  * exactly the shape of its handler's input record (the mapper is strict, and the file must come
- * back unchanged when written again), the raw triggers are what ParseTrigger reads and accepts,
- * and env.json sets, for every function of the template, only variables the template declares
+ * back unchanged when written again), the raw triggers are what ParseTrigger reads and accepts
+ * (and what the state machine's EventBridge rules let through), and env.json sets, for every function of the template, only variables the template declares
  * (sam local invoke ignores the others).
  */
 class EventFilesTest {
     /** Per-function input files: the state's input record. */
-    private static final Map<String, Class<?>> TYPED = Map.of(
-            "classify-subnets.json", Target.class,
-            "prepare-vpc.json", VpcRequest.class,
-            "ensure-endpoints.json", EndpointRequest.class,
-            "check-endpoints.json", EndpointsReport.class,
-            "report.json", WorkflowState.class);
+    private static final Map<String, Class<?>> TYPED = Map.ofEntries(
+            Map.entry("classify-subnets.json", Target.class),
+            Map.entry("prepare-vpc.json", VpcRequest.class),
+            Map.entry("ensure-endpoints.json", EndpointRequest.class),
+            Map.entry("check-endpoints.json", EndpointsReport.class),
+            Map.entry("select-instances.json", SelectionRequest.class),
+            Map.entry("ensure-instance-profile.json", ProfileRequest.class),
+            Map.entry("check-registration.json", RegistrationRequest.class),
+            Map.entry("diagnose.json", DiagnosisRequest.class),
+            Map.entry("report.json", WorkflowState.class));
 
-    /** Raw triggers, handled by ParseTrigger: CloudTrail events as EventBridge delivers them, manual inputs. */
+    /**
+     * Raw triggers, handled by ParseTrigger: CloudTrail events and EC2 instance state changes as
+     * EventBridge delivers them, manual inputs.
+     */
     private static final Set<String> CLOUDTRAIL = Set.of("create-subnet.json", "create-subnet-failed.json", "parse-trigger.json");
-    private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json");
+    private static final Set<String> STATE_CHANGE = Set.of("instance-running.json", "instance-pending.json");
+    private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json",
+            "manual-instance.json", "manual-instance-diagnose.json");
     private static final String ENV = "env.json";
 
     private static final String ACCOUNT = "123456789012";
     private static final String REGION = "us-east-1";
     private static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
     private static final Pattern VPC_ID = Pattern.compile("vpc-[0-9a-f]{8}([0-9a-f]{9})?");
+    private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
 
     private static JsonNode read(String name) {
         try {
@@ -75,6 +91,10 @@ class EventFilesTest {
         return CLOUDTRAIL.stream().sorted();
     }
 
+    static Stream<String> stateChangeFiles() {
+        return STATE_CHANGE.stream().sorted();
+    }
+
     static Stream<String> manualFiles() {
         return MANUAL.stream().sorted();
     }
@@ -83,6 +103,7 @@ class EventFilesTest {
     void everyFileInEventsIsCheckedHere() {
         Set<String> known = new TreeSet<>(TYPED.keySet());
         known.addAll(CLOUDTRAIL);
+        known.addAll(STATE_CHANGE);
         known.addAll(MANUAL);
         known.add(ENV);
         Set<String> present = new TreeSet<>(Repo.list("events").stream().map(p -> p.getFileName().toString()).toList());
@@ -98,7 +119,9 @@ class EventFilesTest {
                 () -> "events/" + file + " does not deserialize into " + type.getSimpleName());
 
         assertNotNull(value);
-        assertEquals(Json.MAPPER.readTree(bytes), Json.MAPPER.valueToTree(value),
+        // Written and read again, as the next state gets it (a tree straight from the value would
+        // tell a Long 110 from the int 110 that the file reads as).
+        assertEquals(Json.MAPPER.readTree(bytes), Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(value)),
                 "events/" + file + " must be exactly what the previous state writes: every field of "
                         + type.getSimpleName() + " given, nothing more");
     }
@@ -132,22 +155,100 @@ class EventFilesTest {
     }
 
     @ParameterizedTest
+    @MethodSource("stateChangeFiles")
+    void stateChangeEventHasWhatParseTriggerReads(String file) throws IOException {
+        JsonNode event = read(file);
+
+        assertEquals("0", event.path("version").asText());
+        assertEquals("aws.ec2", event.path("source").asText());
+        assertEquals("EC2 Instance State-change Notification", event.path("detail-type").asText());
+        assertEquals(ACCOUNT, event.path("account").asText());
+        assertEquals(REGION, event.path("region").asText());
+        assertDoesNotThrow(() -> Instant.parse(event.path("time").asText()), "time is an ISO-8601 instant");
+        JsonNode detail = event.path("detail");
+        assertEquals(Set.of("instance-id", "state"), new TreeSet<>(Repo.fieldNames(detail)), "detail of a state change");
+        String instanceId = detail.path("instance-id").asText();
+        assertTrue(INSTANCE_ID.matcher(instanceId).matches(), () -> "detail.instance-id: " + instanceId);
+        assertEquals(List.of("arn:aws:ec2:" + REGION + ":" + ACCOUNT + ":instance/" + instanceId),
+                Repo.strings(event.path("resources")), "resources names the instance");
+
+        Target target = parseTrigger(event);
+        assertEquals("InstanceRunning", target.source());
+        assertTrue(target.subnetIds().isEmpty());
+        if ("running".equals(detail.path("state").asText())) {
+            assertNull(target.ignored());
+            assertEquals(List.of(instanceId), target.instanceIds());
+        } else {
+            assertNotNull(target.ignored(), "ParseTrigger must ignore an instance that is not running");
+            assertTrue(target.instanceIds().isEmpty());
+        }
+    }
+
+    @ParameterizedTest
     @MethodSource("manualFiles")
     void manualInputIsAcceptedByParseTrigger(String file) throws IOException {
         JsonNode input = read(file);
 
         assertTrue(input.isObject());
-        assertTrue(Set.of("subnetId", "vpcId", "dryRun").containsAll(Repo.fieldNames(input)), () -> file + ": " + input);
-        assertTrue(input.has("subnetId") ^ input.has("vpcId"), () -> file + " needs exactly one of subnetId and vpcId");
-        if (input.has("subnetId")) {
-            assertTrue(SUBNET_ID.matcher(input.path("subnetId").asText()).matches());
-        } else {
-            assertTrue(VPC_ID.matcher(input.path("vpcId").asText()).matches());
-        }
+        assertTrue(Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose").containsAll(Repo.fieldNames(input)),
+                () -> file + ": " + input);
+        List<String> ids = Stream.of("subnetId", "vpcId", "instanceId").filter(input::has).toList();
+        assertEquals(1, ids.size(), () -> file + " needs exactly one of subnetId, vpcId and instanceId");
+        Pattern pattern = switch (ids.getFirst()) {
+            case "subnetId" -> SUBNET_ID;
+            case "vpcId" -> VPC_ID;
+            default -> INSTANCE_ID;
+        };
+        assertTrue(pattern.matcher(input.path(ids.getFirst()).asText()).matches(), () -> file + ": " + ids.getFirst());
 
         Target target = parseTrigger(input);
         assertEquals("manual", target.source());
         assertEquals(input.path("dryRun").asBoolean(false), target.dryRun());
+        assertEquals(input.path("diagnose").asBoolean(false), target.diagnose());
+        if (input.has("instanceId")) {
+            assertEquals(List.of(input.path("instanceId").asText()), target.instanceIds());
+        }
+    }
+
+    /**
+     * The EventBridge rules of the state machine let through exactly the sample events that
+     * ParseTrigger acts on or reports (a failed CreateSubnet call is reported as ignored), and keep
+     * out the pending instance (EventBridge filters it; ParseTrigger would only ignore it).
+     */
+    @Test
+    void theStateMachineRulesMatchTheSampleEvents() {
+        List<JsonNode> patterns = new ArrayList<>();
+        Repo.stateMachine().getValue().path("Properties").path("Events").forEach(event -> {
+            if ("EventBridgeRule".equals(event.path("Type").asText())) {
+                patterns.add(event.path("Properties").path("Pattern"));
+            }
+        });
+        for (String file : List.of("create-subnet.json", "create-subnet-failed.json", "instance-running.json")) {
+            JsonNode event = read(file);
+            assertTrue(patterns.stream().anyMatch(p -> matches(p, event)), () -> "no EventBridge rule of the state machine matches " + file);
+        }
+        JsonNode pending = read("instance-pending.json");
+        assertFalse(patterns.stream().anyMatch(p -> matches(p, pending)), "a rule lets through a pending instance");
+    }
+
+    /** EventBridge's matching for patterns of exact values: every field of the pattern, lists of allowed values. */
+    private static boolean matches(JsonNode pattern, JsonNode event) {
+        for (Map.Entry<String, JsonNode> field : (Iterable<Map.Entry<String, JsonNode>>) pattern::fields) {
+            JsonNode value = event.path(field.getKey());
+            if (field.getValue().isObject()) {
+                if (!value.isObject() || !matches(field.getValue(), value)) {
+                    return false;
+                }
+            } else {
+                assertTrue(field.getValue().isArray(), () -> "pattern field " + field.getKey() + " is not a list");
+                field.getValue().forEach(allowed -> assertTrue(allowed.isTextual(),
+                        () -> "this check knows exact string values only: " + field));
+                if (!Repo.strings(field.getValue()).contains(value.asText(null))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     @Test

@@ -84,6 +84,35 @@ final class Repo {
         return machines.entrySet().iterator().next();
     }
 
+    /**
+     * The statements of one inline policy (an element of a resource's {@code Policies}). A statement
+     * given as {@code Fn::If: [condition, statement, statement or !Ref AWS::NoValue]} (long form: the
+     * short {@code !If} would read as a plain list) counts with each of its statement branches.
+     */
+    static List<JsonNode> statements(JsonNode policy) {
+        List<JsonNode> found = new ArrayList<>();
+        for (JsonNode statement : policy.path("Statement")) {
+            if (statement.has("Fn::If")) {
+                JsonNode branches = statement.path("Fn::If");
+                for (int i = 1; i < branches.size(); i++) {
+                    if (branches.get(i).isObject()) {
+                        found.add(branches.get(i));
+                    }
+                }
+            } else {
+                found.add(statement);
+            }
+        }
+        return found;
+    }
+
+    /** Every statement of every inline policy of a function or state machine. */
+    static List<JsonNode> allStatements(JsonNode resource) {
+        List<JsonNode> found = new ArrayList<>();
+        resource.path("Properties").path("Policies").forEach(policy -> found.addAll(statements(policy)));
+        return found;
+    }
+
     static List<String> fieldNames(JsonNode node) {
         List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);

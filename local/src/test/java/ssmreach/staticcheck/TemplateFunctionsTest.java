@@ -7,30 +7,62 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
  * What cfn-lint does not check in a SAM template: each function's Handler names a class Lambda can
- * load and call, and the policies are least privilege (cfn-lint skips IAM checks on SAM templates).
+ * load and call, and the policies are least privilege (cfn-lint skips IAM checks on SAM templates):
+ * each function is allowed exactly the actions of the SDK calls its code makes, mutations are
+ * scoped by resource and condition, and roles are passed only to EC2, only the stack's own.
  */
 class TemplateFunctionsTest {
     /** The IAM actions each function is allowed, and nothing else. */
-    private static final Map<String, Set<String>> ACTIONS = Map.of(
-            "ParseTriggerFunction", Set.of(),
-            "ClassifySubnetsFunction", Set.of("ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables"),
-            "PrepareVpcFunction", Set.of("ec2:DescribeVpcAttribute", "ec2:DescribeSecurityGroups", "ec2:ModifyVpcAttribute",
-                    "ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:AuthorizeSecurityGroupIngress"),
-            "EnsureEndpointsFunction", Set.of("ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices",
-                    "ec2:DescribeSecurityGroups", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:CreateTags"),
-            "CheckEndpointsFunction", Set.of("ec2:DescribeVpcEndpoints"),
-            "ReportFunction", Set.of("ec2:CreateTags", "events:PutEvents", "sns:Publish"));
+    private static final Map<String, Set<String>> ACTIONS = Map.ofEntries(
+            Map.entry("ParseTriggerFunction", Set.of()),
+            Map.entry("ClassifySubnetsFunction", Set.of("ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables",
+                    "ec2:DescribeInstances")),
+            Map.entry("PrepareVpcFunction", Set.of("ec2:DescribeVpcAttribute", "ec2:DescribeSecurityGroups", "ec2:ModifyVpcAttribute",
+                    "ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:AuthorizeSecurityGroupIngress")),
+            Map.entry("EnsureEndpointsFunction", Set.of("ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices",
+                    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:CreateTags")),
+            Map.entry("CheckEndpointsFunction", Set.of("ec2:DescribeVpcEndpoints")),
+            Map.entry("SelectInstancesFunction", Set.of("ec2:DescribeInstances")),
+            Map.entry("EnsureInstanceProfileFunction", Set.of("ec2:DescribeInstances", "ec2:DescribeIamInstanceProfileAssociations",
+                    "ec2:AssociateIamInstanceProfile", "iam:PassRole", "iam:GetInstanceProfile", "iam:SimulatePrincipalPolicy",
+                    "iam:AttachRolePolicy")),
+            Map.entry("CheckRegistrationFunction", Set.of("ssm:DescribeInstanceInformation")),
+            Map.entry("DiagnoseFunction", Set.of("ec2:DescribeInstances", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
+                    "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls", "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeVpcAttribute", "ec2:DescribeDhcpOptions", "iam:GetInstanceProfile", "iam:SimulatePrincipalPolicy",
+                    "ssm:DescribeInstanceInformation")),
+            Map.entry("ReportFunction", Set.of("ec2:CreateTags", "events:PutEvents", "sns:Publish")));
+
+    /** Permissions an API call needs besides its own action (AWS checks them on the caller). */
+    private static final Map<String, String> IMPLIED = Map.of("ec2:AssociateIamInstanceProfile", "iam:PassRole");
+
+    /** Where the functions' sources are; clients are held in variables named after their service. */
+    private static final String SOURCES = "functions/src/main/java";
+    private static final Pattern CALL = Pattern.compile("\\b(ec2|iam|ssm|sns|events)\\.([a-z]\\w*)\\(");
+    private static final Pattern TAG_ON_CREATE = Pattern.compile("\\.tagSpecifications\\(");
+    private static final Pattern CLASS_NAME = Pattern.compile("\\b[A-Z]\\w*\\b");
+
+    private static final String MANAGED_POLICY = "AmazonSSMManagedInstanceCore";
 
     /**
      * Actions without resource-level permissions that are not reads: Step Functions' log delivery
@@ -88,7 +120,7 @@ class TemplateFunctionsTest {
                     problems.add(name + ": policy " + policy + " is not an inline Statement list");
                     continue;
                 }
-                for (JsonNode statement : policy.path("Statement")) {
+                for (JsonNode statement : Repo.statements(policy)) {
                     assertEquals("Allow", statement.path("Effect").asText(), () -> name + ": " + statement);
                     List<String> actions = Repo.strings(statement.path("Action"));
                     List<String> resources = Repo.strings(statement.path("Resource"));
@@ -130,26 +162,173 @@ class TemplateFunctionsTest {
         assertTrue(conditioned(report, "ec2:CreateTags").stream().allMatch(c -> c.contains("aws:TagKeys")));
     }
 
+    @Test
+    void theActionTableIsWhatTheCodeCalls() {
+        Map<String, Set<String>> called = new TreeMap<>();
+        Repo.functions().forEach((name, function) -> {
+            Set<String> actions = calledActions(handlerClass(function));
+            IMPLIED.forEach((action, implied) -> {
+                if (actions.contains(action)) {
+                    actions.add(implied);
+                }
+            });
+            called.put(name, actions);
+        });
+        assertEquals(new TreeMap<>(ACTIONS), called,
+                "the IAM actions of the SDK calls each handler makes (plus those the calls imply, " + IMPLIED + ")");
+    }
+
+    @Test
+    void passRoleOnlyForTheStackInstanceRoleAndOnlyToEc2() {
+        Map<String, JsonNode> principals = new TreeMap<>(Repo.functions());
+        principals.put(Repo.stateMachine().getKey(), Repo.stateMachine().getValue());
+        Set<String> passing = new TreeSet<>();
+        principals.forEach((name, resource) -> {
+            if (!statements(resource, "iam:PassRole").isEmpty()) {
+                passing.add(name);
+            }
+        });
+        assertEquals(Set.of("EnsureInstanceProfileFunction"), passing, "who may pass a role");
+
+        Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
+        assertEquals(1, roles.size(), () -> "one IAM role of the template's own, the instance role: " + roles.keySet());
+        String role = roles.keySet().iterator().next();
+        for (JsonNode statement : statements(Repo.functions().get("EnsureInstanceProfileFunction"), "iam:PassRole")) {
+            assertEquals(List.of("iam:PassRole"), Repo.strings(statement.path("Action")), () -> "PassRole alone: " + statement);
+            assertEquals(List.of(role + ".Arn"), Repo.strings(statement.path("Resource")),
+                    () -> "iam:PassRole must name !GetAtt " + role + ".Arn only: " + statement);
+            assertEquals(List.of("ec2.amazonaws.com"),
+                    Repo.strings(statement.path("Condition").path("StringEquals").path("iam:PassedToService")),
+                    () -> "iam:PassRole needs StringEquals iam:PassedToService ec2.amazonaws.com: " + statement);
+            assertEquals(List.of("StringEquals"), Repo.fieldNames(statement.path("Condition")));
+        }
+
+        JsonNode trust = roles.get(role).path("Properties").path("AssumeRolePolicyDocument").path("Statement");
+        assertEquals(1, trust.size());
+        assertEquals(List.of("ec2.amazonaws.com"), Repo.strings(trust.get(0).path("Principal").path("Service")));
+        assertEquals(List.of("Service"), Repo.fieldNames(trust.get(0).path("Principal")));
+        assertEquals(List.of("sts:AssumeRole"), Repo.strings(trust.get(0).path("Action")));
+    }
+
+    @Test
+    void theInstanceRoleHasTheSsmCorePolicyAndReadsOnlyTheAgentBucketsOfTheRegion() {
+        Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
+        String role = roles.keySet().iterator().next();
+        JsonNode properties = roles.get(role).path("Properties");
+        assertEquals(List.of("arn:${AWS::Partition}:iam::aws:policy/" + MANAGED_POLICY), Repo.strings(properties.path("ManagedPolicyArns")));
+        for (JsonNode policy : properties.path("Policies")) {
+            for (JsonNode statement : Repo.statements(policy.path("PolicyDocument"))) {
+                assertEquals("Allow", statement.path("Effect").asText());
+                assertEquals(List.of("s3:GetObject"), Repo.strings(statement.path("Action")));
+                List<String> buckets = Repo.strings(statement.path("Resource"));
+                assertFalse(buckets.isEmpty());
+                buckets.forEach(arn -> assertTrue(arn.matches("arn:\\$\\{AWS::Partition}:s3:::[a-z0-9-]+-\\$\\{AWS::Region}(-\\*)?/\\*"),
+                        () -> "not an agent bucket of the Region: " + arn));
+            }
+        }
+
+        Map<String, JsonNode> profiles = Repo.resources("AWS::IAM::InstanceProfile");
+        assertEquals(1, profiles.size(), () -> "one instance profile: " + profiles.keySet());
+        String profile = profiles.keySet().iterator().next();
+        assertEquals(List.of(role), Repo.strings(profiles.get(profile).path("Properties").path("Roles")));
+        assertEquals(profile + ".Arn", Repo.template().path("Globals").path("Function").path("Environment").path("Variables")
+                .path("INSTANCE_PROFILE_ARN").asText(), "INSTANCE_PROFILE_ARN must be !GetAtt " + profile + ".Arn");
+    }
+
+    @Test
+    void attachRolePolicyOnlyForTheSsmCorePolicyAndOnlyWithTheAttachPolicyParameter() {
+        JsonNode ensure = Repo.functions().get("EnsureInstanceProfileFunction");
+        List<JsonNode> attaching = statements(ensure, "iam:AttachRolePolicy");
+        assertFalse(attaching.isEmpty(), "no statement allows iam:AttachRolePolicy");
+        for (JsonNode statement : attaching) {
+            assertEquals(List.of("iam:AttachRolePolicy"), Repo.strings(statement.path("Action")));
+            assertEquals(List.of("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"), Repo.strings(statement.path("Resource")));
+            assertEquals(List.of("arn:${AWS::Partition}:iam::aws:policy/" + MANAGED_POLICY),
+                    Repo.strings(statement.path("Condition").path("ArnEquals").path("iam:PolicyARN")),
+                    () -> "iam:AttachRolePolicy needs ArnEquals iam:PolicyARN " + MANAGED_POLICY + ": " + statement);
+        }
+
+        // Only inside Fn::If on the condition "ExistingProfile is attach-policy", with nothing otherwise.
+        List<String> conditions = new ArrayList<>();
+        for (JsonNode policy : ensure.path("Properties").path("Policies")) {
+            for (JsonNode statement : policy.path("Statement")) {
+                assertFalse(Repo.strings(statement.path("Action")).contains("iam:AttachRolePolicy"),
+                        "iam:AttachRolePolicy granted whatever ExistingProfile says");
+                JsonNode branches = statement.path("Fn::If");
+                if (branches.isArray() && Repo.strings(branches.get(1).path("Action")).contains("iam:AttachRolePolicy")) {
+                    assertEquals("AWS::NoValue", branches.get(2).asText(), "the other branch of the Fn::If must be AWS::NoValue");
+                    conditions.add(branches.get(0).asText());
+                }
+            }
+        }
+        assertEquals(1, conditions.size());
+        JsonNode condition = Repo.template().path("Conditions").path(conditions.getFirst());
+        assertEquals("[\"ExistingProfile\",\"attach-policy\"]", condition.toString(),
+                () -> "condition " + conditions.getFirst() + " must be !Equals [!Ref ExistingProfile, attach-policy]");
+    }
+
     private static Set<String> actions(JsonNode resource) {
         Set<String> actions = new TreeSet<>();
-        for (JsonNode policy : resource.path("Properties").path("Policies")) {
-            for (JsonNode statement : policy.path("Statement")) {
-                actions.addAll(Repo.strings(statement.path("Action")));
+        Repo.allStatements(resource).forEach(statement -> actions.addAll(Repo.strings(statement.path("Action"))));
+        return actions;
+    }
+
+    private static List<JsonNode> statements(JsonNode resource, String action) {
+        return Repo.allStatements(resource).stream()
+                .filter(statement -> Repo.strings(statement.path("Action")).contains(action)).toList();
+    }
+
+    /**
+     * The IAM actions of the SDK calls that a handler makes, itself or through the classes of
+     * the functions module it uses (followed transitively, comments left out; another function's
+     * handler is not followed, as only its constants can be shared):
+     * {@code ec2.describeInstancesPaginator(...)} is ec2:DescribeInstances, and tags given on create
+     * ({@code .tagSpecifications(...)}) need ec2:CreateTags.
+     */
+    private static Set<String> calledActions(String handlerClass) {
+        Map<String, Path> sources = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(Repo.path(SOURCES))) {
+            files.filter(f -> f.toString().endsWith(".java")).forEach(f -> {
+                String name = f.getFileName().toString();
+                sources.put(name.substring(0, name.length() - ".java".length()), f);
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Set<String> actions = new TreeSet<>();
+        Set<String> seen = new TreeSet<>();
+        Deque<String> pending = new ArrayDeque<>(List.of(handlerClass.substring(handlerClass.lastIndexOf('.') + 1)));
+        while (!pending.isEmpty()) {
+            String name = pending.pop();
+            if (!seen.add(name)) {
+                continue;
+            }
+            String code = withoutComments(Repo.read(Repo.ROOT.relativize(sources.get(name)).toString()));
+            Matcher call = CALL.matcher(code);
+            while (call.find()) {
+                String method = call.group(2).replaceFirst("Paginator$", "");
+                actions.add(call.group(1) + ":" + Character.toUpperCase(method.charAt(0)) + method.substring(1));
+            }
+            if (TAG_ON_CREATE.matcher(code).find()) {
+                actions.add("ec2:CreateTags");
+            }
+            Matcher used = CLASS_NAME.matcher(code);
+            while (used.find()) {
+                if (sources.containsKey(used.group()) && !seen.contains(used.group()) && !used.group().endsWith("Handler")) {
+                    pending.push(used.group());
+                }
             }
         }
         return actions;
     }
 
-    private static List<JsonNode> statements(JsonNode resource, String action) {
-        List<JsonNode> found = new ArrayList<>();
-        for (JsonNode policy : resource.path("Properties").path("Policies")) {
-            for (JsonNode statement : policy.path("Statement")) {
-                if (Repo.strings(statement.path("Action")).contains(action)) {
-                    found.add(statement);
-                }
-            }
-        }
-        return found;
+    private static String withoutComments(String code) {
+        return code.replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("(?m)^\\s*//.*$", "");
+    }
+
+    private static String handlerClass(JsonNode function) {
+        String handler = function.path("Properties").path("Handler").asText();
+        return handler.substring(0, handler.indexOf("::"));
     }
 
     /** The conditions of the statements that allow {@code action}; fails if one has none. */
