@@ -25,7 +25,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import ssmreach.contract.EndpointRequest;
 import ssmreach.contract.EndpointsReport;
+import ssmreach.contract.InstanceSelection;
 import ssmreach.contract.Result;
+import ssmreach.contract.SelectionRequest;
 import ssmreach.contract.Target;
 import ssmreach.contract.VpcClassification;
 import ssmreach.contract.VpcReadiness;
@@ -46,12 +48,13 @@ class AslRunnerTest {
     private static final String TRIGGER = """
             {"source": "manual", "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0iso"]}""";
     private static final List<String> FUNCTIONS =
-            List.of("ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints", "Report");
+            List.of("ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints", "SelectInstances", "Report");
 
     private static final String TARGET = """
-            {"source": "manual", "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0iso"], "dryRun": false}""";
+            {"source": "manual", "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0iso"], "instanceIds": [], "dryRun": false,
+             "diagnose": false}""";
     private static final String IGNORED = """
-            {"source": "CreateSubnet", "subnetIds": [], "dryRun": false,
+            {"source": "CreateSubnet", "subnetIds": [], "instanceIds": [], "dryRun": false, "diagnose": false,
              "ignored": "CreateSubnet failed (Client.InvalidParameterValue): nothing was created"}""";
     private static final String CLASSIFICATION = """
             {"vpcId": "vpc-0a1b2c3d", "cidrBlocks": ["10.0.0.0/16"], "anyInScope": true,
@@ -64,6 +67,8 @@ class AslRunnerTest {
             {"securityGroupId": "sg-0ssmreach", "dnsReady": true,
              "actions": [{"operation": "CreateSecurityGroup", "resource": "sg-0ssmreach",
                           "detail": "443 from 10.0.0.0/16", "planned": false, "endpointZonesAdded": 0}]}""";
+    private static final String NO_INSTANCES = """
+            {"instances": [], "skipped": [], "any": false, "selectedAt": "2026-11-28T10:00:00Z"}""";
     private static final String ENDPOINTS_PENDING = endpoints("pending", false);
     private static final String ENDPOINTS_AVAILABLE = endpoints("available", true);
     private static final String RESULT = """
@@ -83,12 +88,14 @@ class AslRunnerTest {
         handlers.put("PrepareVpc", fake("PrepareVpc", VpcRequest.class, VpcReadiness.class));
         handlers.put("EnsureEndpoints", fake("EnsureEndpoints", EndpointRequest.class, EndpointsReport.class));
         handlers.put("CheckEndpoints", fake("CheckEndpoints", EndpointsReport.class, EndpointsReport.class));
+        handlers.put("SelectInstances", fake("SelectInstances", SelectionRequest.class, InstanceSelection.class));
         handlers.put("Report", fake("Report", null, Result.class));
         server = new LambdaInvokeServer(handlers);
         server.onInvocation(invocations::add);
         answer("ParseTrigger", TARGET);
         answer("ClassifySubnets", CLASSIFICATION);
         answer("PrepareVpc", READINESS);
+        answer("SelectInstances", NO_INSTANCES);
         answer("Report", RESULT);
     }
 
@@ -107,7 +114,7 @@ class AslRunnerTest {
         assertSucceeded(execution);
         assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
                 "EnsureEndpoints", "NeedsWait", "StartWait", "WaitForEndpoints", "CheckEndpoints", "EndpointsAvailable",
-                "Report"), execution.path());
+                "SelectInstances", "AnyInstances", "Report"), execution.path());
         assertEquals(FUNCTIONS, invokedFunctions());
         assertEquals(json(RESULT), execution.output());
         JsonNode reported = json(invocationOf("Report").input());
@@ -228,7 +235,7 @@ class AslRunnerTest {
     }
 
     private static Map<String, String> substitutions() {
-        Map<String, String> substitutions = new LinkedHashMap<>();
+        Map<String, String> substitutions = new LinkedHashMap<>(LocalWorkflow.substitutions());
         FUNCTIONS.forEach(name -> substitutions.put(name + "FunctionArn",
                 "arn:aws:lambda:us-east-1:123456789012:function:" + name + ":live"));
         substitutions.put("EndpointWaitSeconds", "1");
