@@ -146,8 +146,9 @@ class AslRunnerTest {
 
         assertEquals(Execution.Status.SUCCEEDED, execution.status(), () -> describe(execution));
         assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
-                "EnsureEndpoints", "NeedsWait", "Report"), execution.path());
-        assertEquals(List.of("ParseTrigger", "ClassifySubnets", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "Report"),
+                "EnsureEndpoints", "NeedsWait", "SelectInstances", "AnyInstances", "Report"), execution.path());
+        assertEquals(List.of("ParseTrigger", "ClassifySubnets", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "SelectInstances",
+                "Report"),
                 invokedFunctions(), "entered once, invoked twice");
         List<Execution.Event> failures = execution.events("StateFailed", "ClassifySubnets");
         assertEquals(1, failures.size());
