@@ -23,6 +23,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.SdkHttpClient;
@@ -37,6 +39,11 @@ import software.amazon.awssdk.services.iam.IamClient;
  * CreateVpcEndpoint, and would create the resource), and it passes DescribeVpcEndpointServices'
  * {@code service-name} filter in a form moto 5.2 reads (its filter parser fails on it).
  *
+ * <p>It enforces the VPC endpoint rules moto skips ({@link StrictEc2Rules}: ClientToken
+ * idempotency, the private-DNS conflict, one subnet per zone, {@code pending} before
+ * {@code available}), on by default, and injects faults on demand ({@link FaultInjector}: none by
+ * default).
+ *
  * <p>It also answers two calls moto lacks, from moto's state: {@code ssm:DescribeInstanceInformation}
  * by a simulated fleet ({@link SsmFleet}) and {@code iam:SimulatePrincipalPolicy} by
  * {@link IamPolicySimulator}. Everything else is forwarded unchanged.
@@ -48,13 +55,17 @@ public final class StrictAwsProxy implements AutoCloseable {
 
     private final URI upstream;
     private final HttpServer server;
-    private final ExecutorService threads = Executors.newFixedThreadPool(16);
+    private static final Pattern CREDENTIAL_SERVICE = Pattern.compile("Credential=[^/]*/[^/]*/[^/]*/([^/]+)/");
+
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final SdkHttpClient sdkHttp = UrlConnectionHttpClient.create();
     private final Ec2Client ec2;
     private final IamClient iam;
     private final IamPolicySimulator simulator;
     private final SsmFleet fleet;
+    private final StrictEc2Rules rules;
+    private final FaultInjector faults;
 
     public StrictAwsProxy(URI upstream) {
         this(upstream, SsmFleet.DEFAULT_REGISTRATION_DELAY);
@@ -62,7 +73,16 @@ public final class StrictAwsProxy implements AutoCloseable {
 
     /** @param registrationDelay how long an instance's prerequisites must hold before its agent is Online */
     public StrictAwsProxy(URI upstream, Duration registrationDelay) {
+        this(upstream, registrationDelay, StrictEc2Rules.Config.AWS, FaultInjector.none());
+    }
+
+    /**
+     * @param rules which of AWS's endpoint rules to enforce ({@link StrictEc2Rules.Config#AWS}: all)
+     * @param faults the faults to inject (rates can change while the proxy runs)
+     */
+    public StrictAwsProxy(URI upstream, Duration registrationDelay, StrictEc2Rules.Config rules, FaultInjector faults) {
         this.upstream = upstream;
+        this.faults = faults;
         // The simulated services read moto directly: not through this proxy, not recorded.
         StaticCredentialsProvider credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
         this.ec2 = Ec2Client.builder().httpClient(sdkHttp).region(Region.US_EAST_1).endpointOverride(upstream)
@@ -71,6 +91,7 @@ public final class StrictAwsProxy implements AutoCloseable {
                 .credentialsProvider(credentials).build();
         this.simulator = new IamPolicySimulator(iam);
         this.fleet = new SsmFleet(ec2, iam, Region.US_EAST_1.id(), registrationDelay, Clock.systemUTC());
+        this.rules = new StrictEc2Rules(rules, ec2, Clock.systemUTC());
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         } catch (IOException e) {
@@ -90,6 +111,16 @@ public final class StrictAwsProxy implements AutoCloseable {
         return fleet;
     }
 
+    /** The faults injected, and their counters. */
+    public FaultInjector faults() {
+        return faults;
+    }
+
+    /** Forgets the idempotency tokens and pending endpoints: call it when the emulator is reset. */
+    public void resetRules() {
+        rules.reset();
+    }
+
     @Override
     public void close() {
         server.stop(0);
@@ -102,25 +133,86 @@ public final class StrictAwsProxy implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
-            if (SSM_DESCRIBE_INSTANCE_INFORMATION.equals(exchange.getRequestHeaders().getFirst("X-Amz-Target"))) {
-                answer(exchange, simulated(() -> fleet.describeInstanceInformation(body),
-                        e -> AwsReply.jsonError(500, "InternalServerError", "local SSM fleet: " + e)));
+            String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
+            Map<String, String> form = queryForm(exchange, body);
+            String service = service(exchange);
+            FaultInjector.Decision fault = faults.decide(new FaultInjector.Request(service,
+                    form.getOrDefault("Action", target == null ? "" : target.substring(target.indexOf('.') + 1)), form),
+                    exchange.getRequestHeaders().getFirst("amz-sdk-request"));
+            if (fault.delayMillis() > 0) {
+                Thread.sleep(fault.delayMillis());
+            }
+            if (fault.fault() != null) {
+                switch (fault.fault()) {
+                    case DROPPED -> {
+                        return; // closed without an answer: the request never reached AWS
+                    }
+                    case SCRIPTED -> {
+                        answer(exchange, FaultInjector.scripted(fault.scripted(), service));
+                        return;
+                    }
+                    case THROTTLED, HTTP_500, HTTP_503 -> {
+                        answer(exchange, FaultInjector.reply(fault.fault(), service));
+                        return;
+                    }
+                    default -> { } // RESPONSE_LOST: carried out below, then unanswered
+                }
+            }
+            boolean lost = fault.fault() == FaultInjector.Kind.RESPONSE_LOST;
+            if (SSM_DESCRIBE_INSTANCE_INFORMATION.equals(target)) {
+                AwsReply reply = simulated(() -> fleet.describeInstanceInformation(body),
+                        e -> AwsReply.jsonError(500, "InternalServerError", "local SSM fleet: " + e));
+                if (!lost) {
+                    answer(exchange, reply);
+                }
                 return;
             }
-            Map<String, String> form = queryForm(exchange, body);
             if ("SimulatePrincipalPolicy".equals(form.get("Action"))) {
-                answer(exchange, simulated(() -> simulator.answer(form),
-                        e -> AwsReply.iamError(500, "ServiceFailure", "local policy simulator: " + e)));
+                AwsReply reply = simulated(() -> simulator.answer(form),
+                        e -> AwsReply.iamError(500, "ServiceFailure", "local policy simulator: " + e));
+                if (!lost) {
+                    answer(exchange, reply);
+                }
                 return;
             }
             if ("true".equalsIgnoreCase(form.get("DryRun"))) {
-                reply(exchange, 412, ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
+                if (!lost) {
+                    reply(exchange, 412, ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
+                }
                 return;
             }
-            forward(exchange, "DescribeVpcEndpointServices".equals(form.get("Action")) ? serviceNameFilterAsNames(form) : body);
+            if ("ec2".equals(service) && StrictEc2Rules.ACTIONS.contains(form.get("Action"))) {
+                AwsReply reply = rules.apply(form, () -> {
+                    HttpResponse<byte[]> response = send(exchange, body);
+                    return new StrictEc2Rules.Upstream(response.statusCode(), response.body());
+                });
+                if (!lost) {
+                    answer(exchange, reply);
+                }
+                return;
+            }
+            HttpResponse<byte[]> response = send(exchange,
+                    "DescribeVpcEndpointServices".equals(form.get("Action")) ? serviceNameFilterAsNames(form) : body);
+            if (!lost) {
+                relay(exchange, response);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
         }
+    }
+
+    /** The service a request is signed for (SigV4 credential scope), e.g. ec2, ssm, iam; empty if unsigned. */
+    private static String service(HttpExchange exchange) {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (authorization == null) {
+            return "";
+        }
+        Matcher matcher = CREDENTIAL_SERVICE.matcher(authorization);
+        return matcher.find() ? matcher.group(1) : "";
     }
 
     /** A simulated answer; a failure reading moto becomes the service's own 500 error, not a dropped connection. */
@@ -138,7 +230,7 @@ public final class StrictAwsProxy implements AutoCloseable {
         reply(exchange, reply.status(), reply.body());
     }
 
-    private void forward(HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
+    private HttpResponse<byte[]> send(HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(upstream.resolve(exchange.getRequestURI().toString()))
                 .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
         exchange.getRequestHeaders().forEach((name, values) -> {
@@ -146,7 +238,10 @@ public final class StrictAwsProxy implements AutoCloseable {
                 values.forEach(v -> request.header(name, v));
             }
         });
-        HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static void relay(HttpExchange exchange, HttpResponse<byte[]> response) throws IOException {
         response.headers().map().forEach((name, values) -> {
             if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":")) {
                 exchange.getResponseHeaders().put(name, values);

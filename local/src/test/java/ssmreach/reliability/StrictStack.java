@@ -1,0 +1,97 @@
+package ssmreach.reliability;
+
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import ssmreach.core.Settings;
+import ssmreach.diagnosis.DiagnoseHandler;
+import ssmreach.endpoint.CheckEndpointsHandler;
+import ssmreach.endpoint.EnsureEndpointsHandler;
+import ssmreach.instance.CheckRegistrationHandler;
+import ssmreach.instance.EnsureInstanceProfileHandler;
+import ssmreach.instance.SelectInstancesHandler;
+import ssmreach.local.CallLog;
+import ssmreach.local.FaultInjector;
+import ssmreach.local.LocalAws;
+import ssmreach.local.LocalWorkflow;
+import ssmreach.local.SsmFleet;
+import ssmreach.local.StrictAwsProxy;
+import ssmreach.local.StrictEc2Rules;
+import ssmreach.result.ReportHandler;
+import ssmreach.subnet.ClassifySubnetsHandler;
+import ssmreach.trigger.ParseTriggerHandler;
+import ssmreach.vpc.PrepareVpcHandler;
+
+/**
+ * The functions and the workflow behind a strictness proxy of the test's own, on the emulator of
+ * {@link ssmreach.testing.LocalAwsExtension}: the rules and faults are this test's, and so is the
+ * record of calls. Clients are configured as the functions configure theirs (the SDK's default
+ * retries), only pointed at the proxy.
+ */
+final class StrictStack implements AutoCloseable {
+    private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+
+    final StrictAwsProxy proxy;
+    final CallLog calls = new CallLog();
+
+    StrictStack(LocalAws aws, StrictEc2Rules.Config rules, FaultInjector faults) {
+        this.proxy = new StrictAwsProxy(aws.motoEndpoint(), SsmFleet.DEFAULT_REGISTRATION_DELAY, rules, faults);
+    }
+
+    FaultInjector faults() {
+        return proxy.faults();
+    }
+
+    Ec2Client ec2() {
+        return configure(Ec2Client.builder()).build();
+    }
+
+    /** The workflow with the real handlers, their clients recorded and pointed at this proxy. */
+    LocalWorkflow workflow(Settings settings) {
+        Ec2Client ec2 = ec2();
+        IamClient iam = configure(IamClient.builder()).build();
+        SsmClient ssm = configure(SsmClient.builder()).build();
+        EventBridgeClient events = configure(EventBridgeClient.builder()).build();
+        SnsClient sns = configure(SnsClient.builder()).build();
+        Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
+        functions.put("ParseTrigger", new ParseTriggerHandler(settings));
+        functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, ec2));
+        functions.put("PrepareVpc", new PrepareVpcHandler(settings, ec2));
+        functions.put("EnsureEndpoints", new EnsureEndpointsHandler(settings, ec2));
+        functions.put("CheckEndpoints", new CheckEndpointsHandler(ec2));
+        functions.put("SelectInstances", new SelectInstancesHandler(settings, ec2, Clock.systemUTC()));
+        functions.put("EnsureInstanceProfile", new EnsureInstanceProfileHandler(settings, ec2, iam));
+        functions.put("CheckRegistration", new CheckRegistrationHandler(ssm, Clock.systemUTC()));
+        functions.put("Diagnose", new DiagnoseHandler(settings, ec2, iam, ssm));
+        functions.put("Report", new ReportHandler(settings, ec2, events, sns, Clock.systemUTC()));
+        return new LocalWorkflow(functions);
+    }
+
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder) {
+        URI endpoint = proxy.endpoint();
+        return builder.httpClient(HTTP).region(LocalAws.REGION).endpointOverride(endpoint)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .overrideConfiguration(ClientOverrideConfiguration.builder().addExecutionInterceptor(calls)
+                        .apiCallTimeout(Duration.ofSeconds(60)).build());
+    }
+
+    @Override
+    public void close() {
+        proxy.close();
+    }
+}
