@@ -15,7 +15,9 @@ import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * Mocks of the SDK clients for unit tests. The SDK's convenience overloads (taking a
@@ -38,6 +40,14 @@ public final class SdkMocks {
 
     public static SnsClient sns() {
         return mock(SnsClient.class, withSettings().defaultAnswer(DELEGATE_CONVENIENCE_METHODS));
+    }
+
+    public static IamClient iam() {
+        return mock(IamClient.class, withSettings().defaultAnswer(DELEGATE_CONVENIENCE_METHODS));
+    }
+
+    public static SsmClient ssm() {
+        return mock(SsmClient.class, withSettings().defaultAnswer(DELEGATE_CONVENIENCE_METHODS));
     }
 
     /** An EC2 error as the SDK raises it: HTTP status, AWS error code and message. */

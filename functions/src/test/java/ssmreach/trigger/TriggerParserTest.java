@@ -338,4 +338,185 @@ class TriggerParserTest {
         assertEquals(64, cut.length());
         assertTrue(cut.endsWith("..."));
     }
+
+    // ---------------------------------------------------------------- EC2 instance state-change
+
+    private static final String INSTANCE = "i-0abc1234def567890";
+
+    static ObjectNode instanceEvent(Consumer<ObjectNode> change) {
+        ObjectNode event = event("instance-running.json");
+        change.accept(event);
+        return event;
+    }
+
+    @Test
+    void runningInstanceEventTargetsTheInstance() {
+        Target target = parser.parse(event("instance-running.json"));
+
+        assertEquals(new Target("InstanceRunning", null, List.of(), List.of(INSTANCE), false, false, null), target);
+        assertNull(target.ignored());
+        assertFalse(target.diagnose());
+    }
+
+    @Test
+    void runningInstanceEventFollowsTheDryRunSetting() {
+        Target target = new TriggerParser(settings(Map.of("DRY_RUN", "true"))).parse(event("instance-running.json"));
+
+        assertTrue(target.dryRun());
+        assertEquals(List.of(INSTANCE), target.instanceIds());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"pending", "stopping", "stopped", "shutting-down", "terminated"})
+    void instanceEventInAnotherStateIsIgnoredWithTheReason(String state) {
+        ObjectNode event = instanceEvent(e -> ((ObjectNode) e.get("detail")).put("state", state));
+
+        Target target = parser.parse(event);
+
+        assertEquals("InstanceRunning", target.source());
+        assertTrue(target.instanceIds().isEmpty(), target.toString());
+        assertTrue(target.subnetIds().isEmpty());
+        assertTrue(target.ignored().contains(INSTANCE) && target.ignored().contains(state), target.ignored());
+    }
+
+    static Stream<Arguments> badInstanceIds() {
+        return Stream.of(
+                Arguments.of("malformed", (Consumer<ObjectNode>) d -> d.put("instance-id", "i-XYZ")),
+                Arguments.of("subnet id", (Consumer<ObjectNode>) d -> d.put("instance-id", SUBNET)),
+                Arguments.of("uppercase", (Consumer<ObjectNode>) d -> d.put("instance-id", "i-0ABC1234DEF567890")),
+                Arguments.of("number", (Consumer<ObjectNode>) d -> d.put("instance-id", 42)),
+                Arguments.of("null", (Consumer<ObjectNode>) d -> d.putNull("instance-id")),
+                Arguments.of("missing", (Consumer<ObjectNode>) d -> d.remove("instance-id")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInstanceIds")
+    void instanceEventWithBadInstanceIdIsInvalidByName(String name, Consumer<ObjectNode> change) {
+        ObjectNode event = instanceEvent(e -> change.accept((ObjectNode) e.get("detail")));
+
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> parser.parse(event));
+
+        assertSame(InvalidInputException.class, e.getClass());
+        assertTrue(e.getMessage().contains("detail.instance-id"), e.getMessage());
+        assertTidy(e.getMessage());
+    }
+
+    @Test
+    void hostileInstanceIdIsAbbreviatedInTheMessage() {
+        ObjectNode event = instanceEvent(e -> ((ObjectNode) e.get("detail")).put("instance-id", "i-" + HUGE + CONTROL));
+
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> parser.parse(event));
+
+        assertTidy(e.getMessage());
+    }
+
+    @Test
+    void instanceEventFromAnotherAccountIsForeign() {
+        ObjectNode event = instanceEvent(e -> e.put("account", "210987654321"));
+
+        ForeignResourceException e = assertThrows(ForeignResourceException.class, () -> parser.parse(event));
+
+        assertTrue(e.getMessage().contains("210987654321"), e.getMessage());
+    }
+
+    @Test
+    void instanceEventFromAnotherRegionIsForeign() {
+        ObjectNode event = instanceEvent(e -> e.put("region", "eu-west-1"));
+
+        ForeignResourceException e = assertThrows(ForeignResourceException.class, () -> parser.parse(event));
+
+        assertTrue(e.getMessage().contains("eu-west-1"), e.getMessage());
+    }
+
+    @Test
+    void foreignPendingInstanceEventIsStillForeign() {
+        ObjectNode event = instanceEvent(e -> {
+            e.put("account", "210987654321");
+            ((ObjectNode) e.get("detail")).put("state", "pending");
+        });
+
+        assertThrows(ForeignResourceException.class, () -> parser.parse(event));
+    }
+
+    @Test
+    void stateChangeEventOfAnotherSourceIsUnsupported() {
+        ObjectNode event = instanceEvent(e -> e.put("source", "aws.autoscaling"));
+
+        assertThrows(UnsupportedEventException.class, () -> parser.parse(event));
+    }
+
+    // ---------------------------------------------------------------- manual instance input
+
+    @Test
+    void manualInstanceId() {
+        Target target = parser.parse(json("{\"instanceId\": \"" + INSTANCE + "\"}"));
+
+        assertEquals(new Target("manual", null, List.of(), List.of(INSTANCE), false, false, null), target);
+    }
+
+    @Test
+    void manualShortInstanceId() {
+        assertEquals(List.of("i-0123abcd"), parser.parse(json("{\"instanceId\": \"i-0123abcd\"}")).instanceIds());
+    }
+
+    @Test
+    void manualInstanceDiagnose() {
+        Target target = parser.parse(json("{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": true}"));
+
+        assertEquals(new Target("manual", null, List.of(), List.of(INSTANCE), false, true, null), target);
+    }
+
+    @Test
+    void manualInstanceDiagnoseFalseAndDryRun() {
+        Target target = parser.parse(json("{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": false, \"dryRun\": true}"));
+
+        assertFalse(target.diagnose());
+        assertTrue(target.dryRun());
+        assertEquals(List.of(INSTANCE), target.instanceIds());
+    }
+
+    static Stream<Arguments> invalidManualInstanceInputs() {
+        return Stream.of(
+                Arguments.of("diagnose with subnetId", "{\"subnetId\": \"" + SUBNET + "\", \"diagnose\": true}"),
+                Arguments.of("diagnose with vpcId", "{\"vpcId\": \"" + VPC + "\", \"diagnose\": true}"),
+                Arguments.of("diagnose alone", "{\"diagnose\": true}"),
+                Arguments.of("instance and subnet", "{\"instanceId\": \"" + INSTANCE + "\", \"subnetId\": \"" + SUBNET + "\"}"),
+                Arguments.of("instance and vpc", "{\"instanceId\": \"" + INSTANCE + "\", \"vpcId\": \"" + VPC + "\"}"),
+                Arguments.of("list of instances", "{\"instanceId\": [\"" + INSTANCE + "\", \"i-0abc1234def567891\"]}"),
+                Arguments.of("instanceIds field", "{\"instanceIds\": [\"" + INSTANCE + "\"]}"),
+                Arguments.of("diagnose as string", "{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": \"true\"}"),
+                Arguments.of("diagnose as number", "{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": 1}"),
+                Arguments.of("diagnose null", "{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": null}"),
+                Arguments.of("malformed instance id", "{\"instanceId\": \"i-XYZ\"}"),
+                Arguments.of("uppercase instance id", "{\"instanceId\": \"i-0ABC1234DEF567890\"}"),
+                Arguments.of("subnet id as instance", "{\"instanceId\": \"" + SUBNET + "\"}"),
+                Arguments.of("instance id as subnet", "{\"subnetId\": \"" + INSTANCE + "\"}"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidManualInstanceInputs")
+    void invalidManualInstanceInputIsRefusedAsInvalidInput(String name, String input) {
+        JsonNode node = json(input);
+
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> parser.parse(node));
+
+        assertSame(InvalidInputException.class, e.getClass(), "not a subclass: " + e.getClass());
+        assertTidy(e.getMessage());
+    }
+
+    @Test
+    void diagnoseWithoutInstanceSaysWhatItAppliesTo() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> parser.parse(json("{\"subnetId\": \"" + SUBNET + "\", \"diagnose\": true}")));
+
+        assertTrue(e.getMessage().contains("instanceId"), e.getMessage());
+    }
+
+    @Test
+    void diagnoseNotBooleanIsNamedInTheMessage() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> parser.parse(json("{\"instanceId\": \"" + INSTANCE + "\", \"diagnose\": \"yes\"}")));
+
+        assertTrue(e.getMessage().contains("diagnose"), e.getMessage());
+    }
 }
