@@ -67,8 +67,12 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
                 .reservations().stream().flatMap(r -> r.instances().stream())
                 .collect(Collectors.toMap(Instance::instanceId, Function.identity(), (a, b) -> a));
         Map<String, String> ping = new java.util.HashMap<>();
-        ssm.describeInstanceInformationPaginator(r -> r.filters(f -> f.key("InstanceIds").values(request.instanceIds())))
-                .instanceInformationList().forEach(i -> ping.put(i.instanceId(), i.pingStatusAsString()));
+        // DescribeInstanceInformation takes at most 50 ids a filter.
+        for (int from = 0; from < request.instanceIds().size(); from += 50) {
+            List<String> batch = request.instanceIds().subList(from, Math.min(request.instanceIds().size(), from + 50));
+            ssm.describeInstanceInformationPaginator(r -> r.filters(f -> f.key("InstanceIds").values(batch)))
+                    .instanceInformationList().forEach(i -> ping.put(i.instanceId(), i.pingStatusAsString()));
+        }
         List<Diagnosis.InstanceDiagnosis> results = new ArrayList<>();
         Map<String, VpcView> views = new java.util.HashMap<>();
         for (String id : request.instanceIds()) {

@@ -81,14 +81,19 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
             }
             profile = associateOrReread(id, ours, actions);
         }
+        if (profile == null) {
+            return new ProfileResult(id, instance.subnetId(), "gone", null, "gone", false, actions, findings);
+        }
+        // A dry run waits for nothing: no registration is expected from it.
+        boolean awaitable = metadataOn && !request.dryRun();
         if (profile.equals(ours)) {
             String action = actions.isEmpty() ? "existing-ok" : "associated";
-            return result(instance, profile, action, metadataOn, actions, findings);
+            return result(instance, profile, action, awaitable, actions, findings);
         }
-        return checkForeignRole(instance, profile, request.dryRun(), metadataOn, actions, findings);
+        return checkForeignRole(instance, profile, request.dryRun(), awaitable, actions, findings);
     }
 
-    private ProfileResult checkForeignRole(Instance instance, String profile, boolean dryRun, boolean metadataOn,
+    private ProfileResult checkForeignRole(Instance instance, String profile, boolean dryRun, boolean awaitable,
                                            List<Action> actions, List<Finding> findings) {
         Role role = AgentPermissions.roleOf(iam, profile);
         if (role == null) {
@@ -99,7 +104,7 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
         }
         List<String> denied = AgentPermissions.denied(iam, role);
         if (denied.isEmpty()) {
-            return result(instance, profile, "existing-ok", metadataOn, actions, findings);
+            return result(instance, profile, "existing-ok", awaitable, actions, findings);
         }
         String policy = AgentPermissions.managedPolicyArn(role.arn());
         if (!settings.attachPolicyToExistingRole()) {
@@ -114,16 +119,22 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
             iam.attachRolePolicy(r -> r.roleName(role.roleName()).policyArn(policy));
         }
         actions.add(Action.of("AttachRolePolicy", role.arn(), AgentPermissions.MANAGED_POLICY + " (it lacked " + denied + ")", dryRun));
-        return result(instance, profile, "policy-attached", metadataOn && !dryRun, actions, findings);
+        return result(instance, profile, "policy-attached", awaitable, actions, findings);
     }
 
-    /** Associates the stack's profile; if someone else associated one meanwhile, that one is it. */
+    /**
+     * Associates the stack's profile; if someone else associated one meanwhile, that one is it.
+     * Null when the instance was terminated meanwhile.
+     */
     private String associateOrReread(String instanceId, String ours, List<Action> actions) {
         try {
             ec2.associateIamInstanceProfile(r -> r.instanceId(instanceId).iamInstanceProfile(p -> p.arn(ours)));
             actions.add(Action.of("AssociateIamInstanceProfile", instanceId, "profile " + ours, false));
             return ours;
         } catch (SdkException e) {
+            if (AwsErrors.isNotFound(e) && AwsErrors.code(e).startsWith("InvalidInstanceID")) {
+                return null;
+            }
             if (!AwsErrors.hasCode(e, "IncorrectState")) {
                 throw e;
             }

@@ -75,9 +75,10 @@ final class ResultBuilder {
                 : state.registration().statuses().stream()
                         .collect(Collectors.toMap(InstanceRegistration::instanceId, Function.identity(), (a, b) -> a));
         List<Result.InstanceResult> instances = new ArrayList<>();
+        boolean dryRun = state.target() != null && state.target().dryRun();
         for (ProfileResult p : profiles) {
             InstanceRegistration r = registrations.get(p.instanceId());
-            String registration = !p.registrationExpected() ? "not-awaited"
+            String registration = dryRun || !p.registrationExpected() ? "not-awaited"
                     : r == null || r.pingStatus() == null ? "not-registered" : r.pingStatus();
             instances.add(new Result.InstanceResult(p.instanceId(), p.subnetId(), p.state(), p.profileArn(), p.profileAction(),
                     registration, r == null ? null : r.secondsToOnline()));

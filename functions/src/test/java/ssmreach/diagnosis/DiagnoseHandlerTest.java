@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.mockito.ArgumentCaptor;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -326,9 +325,6 @@ class DiagnoseHandlerTest {
     }
 
     @Test
-    @Disabled("bug: DiagnoseHandler.handle sends every id in one DescribeInstanceInformation InstanceIds filter; the API "
-            + "model caps filter values at 100 and CheckRegistrationHandler batches by 50 for that reason, so diagnosing "
-            + "the not-Online instances of a large subnet sweep fails instead of diagnosing them")
     void manyInstancesAreAskedOfSsmInBatches() {
         List<String> ids = IntStream.range(0, 120).mapToObj(n -> String.format("i-0%016x", n)).toList();
         account();

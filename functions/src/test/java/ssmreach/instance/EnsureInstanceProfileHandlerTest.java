@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -251,9 +250,6 @@ class EnsureInstanceProfileHandlerTest {
     }
 
     @Test
-    @Disabled("bug: EnsureInstanceProfileHandler.associateOrReread rethrows every associate error but IncorrectState, so an "
-            + "instance terminated between DescribeInstances and AssociateIamInstanceProfile (InvalidInstanceID.NotFound) fails "
-            + "the whole execution as AwsFailureException instead of ending as gone (SPEC, Bad input)")
     void instanceTerminatedBeforeTheAssociationIsGone() {
         described(ec2, running(null));
         when(ec2.associateIamInstanceProfile(any(AssociateIamInstanceProfileRequest.class)))

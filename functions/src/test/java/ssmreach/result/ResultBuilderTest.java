@@ -26,7 +26,6 @@ import static ssmreach.result.ResultFixtures.withStatus;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import ssmreach.contract.Action;
 import ssmreach.contract.Diagnosis;
@@ -500,9 +499,6 @@ class ResultBuilderTest {
     }
 
     @Test
-    @Disabled("bug: in a dry run EnsureInstanceProfileHandler returns registrationExpected=true for an existing-ok profile, the "
-            + "workflow skips the registration wait, and ResultBuilder.instances reports 'not-registered' although SSM was never "
-            + "asked; Result.InstanceResult documents not-awaited for a dry run")
     void dryRunDoesNotClaimAnExistingProfileInstanceIsNotRegistered() {
         WorkflowState base = state(target(true), classification(isolated(Map.of())), null,
                 new EndpointsReport(availableEndpoints(), List.of(), List.of(), true, true), null);

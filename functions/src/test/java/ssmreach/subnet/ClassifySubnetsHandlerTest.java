@@ -204,8 +204,8 @@ class ClassifySubnetsHandlerTest {
     }
 
     @ParameterizedTest(name = "[{0}]")
-    @ValueSource(strings = {"", "null", "{", "[]", "{\"vpcId\":\"vpc-0a1b2c3d4e5f60718\"}", "{\"vpcId\":\"vpc-0a1b2c3d4e5f60718\",\"extra\":1}",
-            "{\"vpcId\":\"vpc-0a1b2c3d4e5f60718\",\"dryRun\":null}"})
+    @ValueSource(strings = {"", "null", "{", "[]", "{\"vpcId\":\"vpc-0a1b2c3d4e5f60718\",\"extra\":1}",
+            "{\"vpcId\":\"vpc-0a1b2c3d4e5f60718\",\"dryRun\":\"yes\"}"})
     void malformedInputFailsBeforeAnyCall(String text) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
