@@ -181,9 +181,23 @@ public final class StrictAwsProxy implements AutoCloseable {
                 }
                 return;
             }
+            byte[] upstreamBody = body;
+            if ("DescribeVpcEndpointServices".equals(form.get("Action"))) {
+                upstreamBody = serviceNameFilterAsNames(form);
+            } else if ("DescribeVpcEndpoints".equals(form.get("Action")) && hasFilter(form, "vpc-endpoint-id")) {
+                upstreamBody = endpointIdFilterAsIds(form);
+                if (upstreamBody == null) {
+                    if (!lost) {
+                        answer(exchange, AwsReply.xml(200, "<DescribeVpcEndpointsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                                + "<requestId>" + UUID.randomUUID() + "</requestId><vpcEndpointSet/></DescribeVpcEndpointsResponse>"));
+                    }
+                    return;
+                }
+            }
             if ("ec2".equals(service) && StrictEc2Rules.ACTIONS.contains(form.get("Action"))) {
+                byte[] sent = upstreamBody;
                 AwsReply reply = rules.apply(form, () -> {
-                    HttpResponse<byte[]> response = send(exchange, body);
+                    HttpResponse<byte[]> response = send(exchange, sent);
                     return new StrictEc2Rules.Upstream(response.statusCode(), response.body());
                 });
                 if (!lost) {
@@ -191,8 +205,7 @@ public final class StrictAwsProxy implements AutoCloseable {
                 }
                 return;
             }
-            HttpResponse<byte[]> response = send(exchange,
-                    "DescribeVpcEndpointServices".equals(form.get("Action")) ? serviceNameFilterAsNames(form) : body);
+            HttpResponse<byte[]> response = send(exchange, upstreamBody);
             if (!lost) {
                 relay(exchange, response);
             }
@@ -287,6 +300,68 @@ public final class StrictAwsProxy implements AutoCloseable {
             rewritten.put("ServiceName." + (i + 1), names.get(i));
         }
         return rewritten.entrySet().stream()
+                .map(e -> java.net.URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
+                        + java.net.URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(java.util.stream.Collectors.joining("&")).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean hasFilter(Map<String, String> form, String name) {
+        return form.entrySet().stream().anyMatch(e -> e.getKey().startsWith("Filter.") && e.getKey().endsWith(".Name")
+                && name.equals(e.getValue()));
+    }
+
+    /**
+     * DescribeVpcEndpoints' {@code vpc-endpoint-id} filter, which moto 5.2 lacks (HTTP 500), becomes
+     * VpcEndpointId.N for the ids that exist: a filter leaves unknown ids out where ids would be an
+     * error. Null when none of them exists (the answer is an empty set).
+     */
+    private byte[] endpointIdFilterAsIds(Map<String, String> form) {
+        Map<String, String> kept0 = new LinkedHashMap<>();
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        form.forEach((key, value) -> {
+            if (key.startsWith("Filter.")) {
+                String prefix = key.substring(0, key.indexOf('.', "Filter.".length()) + 1);
+                if ("vpc-endpoint-id".equals(form.get(prefix + "Name"))) {
+                    if (key.startsWith(prefix + "Value.")) {
+                        ids.add(value);
+                    }
+                    return;
+                }
+            }
+            kept0.put(key, value);
+        });
+        Map<String, String> rewritten = renumberFilters(kept0);
+        Set<String> existing = ec2.describeVpcEndpoints(r -> {}).vpcEndpoints().stream()
+                .map(software.amazon.awssdk.services.ec2.model.VpcEndpoint::vpcEndpointId).collect(java.util.stream.Collectors.toSet());
+        java.util.List<String> kept = ids.stream().filter(existing::contains).distinct().toList();
+        if (kept.isEmpty()) {
+            return null;
+        }
+        for (int i = 0; i < kept.size(); i++) {
+            rewritten.put("VpcEndpointId." + (i + 1), kept.get(i));
+        }
+        return encode(rewritten);
+    }
+
+    /** Filter.N numbered 1, 2, ... again once one is taken out (moto stops at the first gap). */
+    private static Map<String, String> renumberFilters(Map<String, String> form) {
+        Map<String, String> numbers = new LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>();
+        form.forEach((key, value) -> {
+            if (key.startsWith("Filter.")) {
+                int dot = key.indexOf('.', "Filter.".length());
+                String old = key.substring("Filter.".length(), dot);
+                String now = numbers.computeIfAbsent(old, k -> String.valueOf(numbers.size() + 1));
+                out.put("Filter." + now + key.substring(dot), value);
+            } else {
+                out.put(key, value);
+            }
+        });
+        return out;
+    }
+
+    private static byte[] encode(Map<String, String> form) {
+        return form.entrySet().stream()
                 .map(e -> java.net.URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
                         + java.net.URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                 .collect(java.util.stream.Collectors.joining("&")).getBytes(StandardCharsets.UTF_8);

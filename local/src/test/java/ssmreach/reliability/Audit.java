@@ -1,0 +1,176 @@
+package ssmreach.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.Vpc;
+import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
+import ssmreach.local.CallLog;
+import ssmreach.local.Execution;
+import ssmreach.local.LocalWorkflow;
+
+/** The checks every reliability scenario ends with: the safety audit and the end state of a VPC. */
+final class Audit {
+    static final String PREFIX = "com.amazonaws.us-east-1.";
+    static final Set<String> SERVICES = Set.of("ssm", "ssmmessages", "ec2messages");
+    private static final List<String> FORBIDDEN = List.of("Delete", "Disassociate", "Replace", "Revoke");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Audit() {}
+
+    /** What the VPC holds after remediation, by service. */
+    record EndState(Map<String, List<VpcEndpoint>> interfaces, List<VpcEndpoint> gateways, List<SecurityGroup> managedGroups,
+                    Map<String, String> subnetZones) {
+        List<VpcEndpoint> privateDns(String service) {
+            return interfaces.getOrDefault(service, List.of()).stream().filter(e -> Boolean.TRUE.equals(e.privateDnsEnabled())).toList();
+        }
+
+        Set<String> zonesOf(VpcEndpoint endpoint) {
+            return endpoint.subnetIds().stream().map(subnetZones::get).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    static EndState endState(Ec2Client ec2, String vpc) {
+        List<VpcEndpoint> all = ec2.describeVpcEndpoints(r -> r.filters(f -> f.name("vpc-id").values(vpc))).vpcEndpoints();
+        Map<String, List<VpcEndpoint>> interfaces = new TreeMap<>();
+        all.stream().filter(e -> "Interface".equalsIgnoreCase(e.vpcEndpointTypeAsString()))
+                .forEach(e -> interfaces.computeIfAbsent(e.serviceName().substring(PREFIX.length()), k -> new ArrayList<>()).add(e));
+        List<VpcEndpoint> gateways = all.stream().filter(e -> "Gateway".equalsIgnoreCase(e.vpcEndpointTypeAsString())).toList();
+        List<SecurityGroup> managed = ec2.describeSecurityGroups(r -> r.filters(f -> f.name("vpc-id").values(vpc))).securityGroups()
+                .stream().filter(g -> g.tags().stream().anyMatch(t -> t.key().equals("ssm-reach:managed"))
+                        || g.groupName().equals("ssm-reach-endpoints")).toList();
+        Map<String, String> zones = new TreeMap<>();
+        ec2.describeSubnets(r -> r.filters(f -> f.name("vpc-id").values(vpc))).subnets()
+                .forEach(s -> zones.put(s.subnetId(), s.availabilityZone()));
+        return new EndState(interfaces, gateways, managed, zones);
+    }
+
+    /**
+     * Exactly one endpoint per service, with private DNS, one subnet in each zone of {@code zones};
+     * one S3 gateway; one managed group.
+     */
+    static void converged(EndState state, Set<String> zones) {
+        assertEquals(SERVICES, state.interfaces().keySet(), "interface endpoints by service");
+        for (String service : SERVICES) {
+            List<VpcEndpoint> endpoints = state.interfaces().get(service);
+            assertEquals(1, endpoints.size(), service + ": exactly one endpoint, got " + endpoints.stream().map(VpcEndpoint::vpcEndpointId).toList());
+            VpcEndpoint endpoint = endpoints.getFirst();
+            assertTrue(endpoint.privateDnsEnabled(), service + " has private DNS");
+            assertEquals(zones, state.zonesOf(endpoint), service + ": every zone with in-scope subnets covered");
+            assertEquals(zones.size(), endpoint.subnetIds().size(), service + ": one subnet per zone");
+        }
+        assertEquals(1, state.gateways().size(), "one S3 gateway endpoint");
+        assertEquals(1, state.managedGroups().size(), "one managed security group");
+    }
+
+    /** No Delete*, Disassociate*, Replace*, Revoke* among the mutating calls. */
+    static void noDestructiveCalls(CallLog calls) {
+        List<String> destructive = calls.mutatingCalls().stream().map(CallLog.Call::operation)
+                .filter(op -> FORBIDDEN.stream().anyMatch(op::startsWith)).toList();
+        assertEquals(List.of(), destructive, "destructive calls");
+    }
+
+    /**
+     * Every ingress rule requested is TCP 443 from a CIDR block of the VPC (no groups, no prefix
+     * lists), and every rule of the managed group in the end is too.
+     */
+    static void ingressOnlyHttpsFromTheVpc(CallLog calls, Ec2Client ec2, String vpc, EndState state) {
+        Vpc described = ec2.describeVpcs(r -> r.vpcIds(vpc)).vpcs().getFirst();
+        Set<String> blocks = new TreeSet<>();
+        described.cidrBlockAssociationSet().forEach(b -> blocks.add(b.cidrBlock()));
+        described.ipv6CidrBlockAssociationSet().forEach(b -> blocks.add(b.ipv6CidrBlock()));
+        Set<String> managedIds = state.managedGroups().stream().map(SecurityGroup::groupId).collect(Collectors.toSet());
+        for (CallLog.Call call : calls.mutatingCalls()) {
+            if (!call.operation().startsWith("AuthorizeSecurityGroup")) {
+                continue;
+            }
+            assertEquals("AuthorizeSecurityGroupIngress", call.operation(), "only ingress rules are added: " + call.request());
+            Matcher group = Pattern.compile("GroupId=(sg-[0-9a-f]+)").matcher(call.request());
+            assertTrue(group.find() && managedIds.contains(group.group(1)), "rules only on the managed group: " + call.request());
+            String request = call.request();
+            assertTrue(!request.contains("UserIdGroupPair(") && !request.contains("PrefixListId("), "CIDR sources only: " + request);
+            assertAll(request, "IpProtocol=([^,)]+)", "tcp");
+            assertAll(request, "FromPort=(-?\\d+)", "443");
+            assertAll(request, "ToPort=(-?\\d+)", "443");
+            Matcher cidr = Pattern.compile("CidrIp(?:v6)?=([^,)]+)").matcher(request);
+            int sources = 0;
+            while (cidr.find()) {
+                sources++;
+                assertTrue(blocks.contains(cidr.group(1)), "source " + cidr.group(1) + " is a block of " + vpc + " " + blocks);
+            }
+            if (sources == 0) {
+                fail("no CIDR source read in " + request);
+            }
+        }
+        for (SecurityGroup group : state.managedGroups()) {
+            for (IpPermission p : group.ipPermissions()) {
+                assertEquals("tcp", p.ipProtocol());
+                assertEquals(443, p.fromPort());
+                assertEquals(443, p.toPort());
+                assertTrue(p.userIdGroupPairs().isEmpty() && p.prefixListIds().isEmpty());
+                p.ipRanges().forEach(r -> assertTrue(blocks.contains(r.cidrIp()), r.cidrIp()));
+                p.ipv6Ranges().forEach(r -> assertTrue(blocks.contains(r.cidrIpv6()), r.cidrIpv6()));
+            }
+        }
+    }
+
+    private static void assertAll(String request, String regex, String expected) {
+        Matcher matcher = Pattern.compile(regex).matcher(request);
+        int found = 0;
+        while (matcher.find()) {
+            found++;
+            assertEquals(expected, matcher.group(1), regex + " in " + request);
+        }
+        assertTrue(found > 0, "no " + regex + " in " + request);
+    }
+
+    static void safety(CallLog calls, Ec2Client ec2, String vpc) {
+        noDestructiveCalls(calls);
+        ingressOnlyHttpsFromTheVpc(calls, ec2, vpc, endState(ec2, vpc));
+    }
+
+    /** events/create-subnet.json as EventBridge would deliver it for this subnet. */
+    static String createSubnetEvent(String subnet, String vpc, String zone) {
+        try {
+            ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(LocalWorkflow.repositoryRoot().resolve("events/create-subnet.json")));
+            ObjectNode detail = (ObjectNode) event.get("detail");
+            ObjectNode request = (ObjectNode) detail.path("requestParameters").path("CreateSubnetRequest");
+            request.put("VpcId", vpc).put("AvailabilityZone", zone);
+            ObjectNode created = (ObjectNode) detail.path("responseElements").path("subnet");
+            created.put("subnetId", subnet).put("vpcId", vpc).put("availabilityZone", zone)
+                    .put("subnetArn", "arn:aws:ec2:us-east-1:123456789012:subnet/" + subnet);
+            return event.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The failure of an execution, for messages. */
+    static String describe(Execution execution) {
+        return execution.status() + " " + execution.error() + " " + execution.cause() + " "
+                + execution.events().stream().filter(e -> e.error() != null).map(e -> e.json().toString()).limit(5).toList();
+    }
+
+    /** StateRetried events of an execution, nested ones included. */
+    static long retries(Execution execution) {
+        return execution.events().stream().filter(e -> "StateRetried".equals(e.type())).count();
+    }
+}
