@@ -1,0 +1,109 @@
+package ssmreach.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The one table bench/run prints: each figure, its baseline, the ratio, the target and whether it is met. */
+final class Table {
+    private static final String[] HEADER = {"Figure", "Measured", "Baseline", "Ratio", "Target", "Met", "Note"};
+
+    private Table() {}
+
+    static String render(JsonNode r) {
+        List<String[]> rows = new ArrayList<>();
+        JsonNode cold = r.path("coldStart");
+        for (JsonNode f : cold.path("functions")) {
+            double ratio = f.path("ratio").asDouble();
+            rows.add(row("cold start " + f.path("function").asText(), f.path("oursMs").asLong() + " ms",
+                    f.path("naiveMs").asLong() + " ms naive", fmt(ratio), "<= 0.60", ratio <= 0.6,
+                    "floor " + f.path("floorMs").asLong() + " ms; no flags " + f.path("oursNoFlagsMs").asLong() + " ms"));
+        }
+        rows.add(row("cold start, all functions", "", "", fmt(cold.path("ratioOfTotals").asDouble()), "<= 0.60",
+                cold.path("ratioOfTotals").asDouble() <= 0.6, "median of " + cold.path("runsPerVariant").asInt()
+                        + " JVMs each; floor " + cold.path("floorMs").asLong() + " ms"));
+        for (JsonNode s : r.path("scenarios")) {
+            double ratio = s.path("ratio").asDouble();
+            rows.add(row("calls " + s.path("name").asText(), String.valueOf(s.path("calls").asInt()),
+                    s.path("minimum").asInt() + " minimum", fmt(ratio), "<= 1.20", ratio <= 1.2,
+                    s.path("outcome").asText() + "; " + s.path("mutatingCalls").asInt() + " mutating"
+                            + (s.path("extra").isEmpty() ? "" : "; extra " + join(s.path("extra")))));
+        }
+        Double perSubnet = null;
+        for (JsonNode s : r.path("scaling")) {
+            boolean first = !s.has("callsPerFurtherSubnet");
+            if (!first && perSubnet == null) {
+                perSubnet = s.path("callsPerFurtherSubnet").asDouble();
+            }
+            rows.add(row("calls, one VPC, " + s.path("subnets").asInt() + " subnets", String.valueOf(s.path("calls").asInt()), "", "",
+                    first ? "" : "constant/subnet", first ? null : Math.abs(s.path("callsPerFurtherSubnet").asDouble() - perSubnet) <= 0.5,
+                    first ? s.path("status").asText() : "+" + fmt(s.path("callsPerFurtherSubnet").asDouble()) + " per further subnet"));
+        }
+        JsonNode t = r.path("transitions");
+        t.path("happyPathPerScenario").fields().forEachRemaining(e -> rows.add(row("transitions " + e.getKey(),
+                String.valueOf(e.getValue().asInt()), "", "", "", null, "happy path, waits excluded")));
+        rows.add(row("transitions per endpoint wait", String.valueOf(t.path("perEndpointWaitIteration").asInt()), "", "", "", null, ""));
+        rows.add(row("transitions per registration wait", String.valueOf(t.path("perRegistrationWaitIteration").asInt()), "", "", "", null, ""));
+        rows.add(row("Standard cost / 1,000 remediations", "$" + fmt(t.path("costPer1000RemediationsUsd").asDouble()), "", "", "", null,
+                "$" + fmt(t.path("costPer1000RemediationsWithTypicalWaitsUsd").asDouble()) + " with "
+                        + t.path("typicalEndpointWaitIterations").asInt() + " endpoint waits"));
+        JsonNode b = r.path("burst");
+        rows.add(row("burst wall time", fmt(b.path("wallSeconds").asDouble()) + " s", "", "", "", null,
+                b.path("subnets").asInt() + " subnets, " + b.path("vpcs").asInt() + " VPCs, " + b.path("concurrentExecutions").asInt() + " at a time"));
+        rows.add(row("burst calls", String.valueOf(b.path("totalCalls").asInt()), "", "", "", null,
+                fmt(b.path("callsPerSubnet").asDouble()) + " per subnet"));
+        rows.add(row("burst duplicates", String.valueOf(b.path("duplicates").asInt()), "", "", "0", b.path("duplicates").asInt() == 0,
+                "missing " + b.path("missingEndpoints").asInt() + ", zones uncovered " + b.path("uncoveredZones").asInt()));
+        rows.add(row("burst failures", String.valueOf(b.path("failures").asInt()), "", "", "0", b.path("failures").asInt() == 0,
+                b.path("outcomes").toString()));
+        JsonNode p = r.path("package");
+        rows.add(row("package zipped (each function)", fmt(p.path("ours").path("zippedMiB").asDouble()) + " MiB",
+                fmt(p.path("naive").path("zippedMiB").asDouble()) + " MiB naive", fmt(p.path("ratio").asDouble()), "<= 40 MiB",
+                p.path("ours").path("zippedBytes").asLong() <= p.path("targetZippedBytes").asLong(),
+                "unzipped " + fmt(p.path("ours").path("unzippedMiB").asDouble()) + " MiB, " + p.path("ours").path("jars").asInt() + " jars"));
+
+        int[] widths = new int[HEADER.length];
+        List<String[]> all = new ArrayList<>();
+        all.add(HEADER);
+        all.addAll(rows);
+        for (String[] row : all) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        for (int n = 0; n < all.size(); n++) {
+            String[] row = all.get(n);
+            for (int i = 0; i < row.length; i++) {
+                out.append(i == 0 ? "" : "  ").append(i == row.length - 1 ? row[i] : pad(row[i], widths[i]));
+            }
+            out.append('\n');
+            if (n == 0) {
+                for (int i = 0; i < widths.length; i++) {
+                    out.append(i == 0 ? "" : "  ").append("-".repeat(i == widths.length - 1 ? 4 : widths[i]));
+                }
+                out.append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    private static String[] row(String figure, String measured, String baseline, String ratio, String target, Boolean met, String note) {
+        return new String[] {figure, measured, baseline, ratio, target, met == null ? "" : met ? "yes" : "NO", note};
+    }
+
+    private static String join(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return String.join(",", values);
+    }
+
+    static String fmt(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 1e6 ? String.valueOf((long) value) : String.format(Locale.ROOT, "%.2f", value);
+    }
+
+    private static String pad(String value, int width) {
+        return value + " ".repeat(width - value.length());
+    }
+}
