@@ -68,8 +68,10 @@ public final class FaultInjector {
     /** One request as the fault injector sees it. */
     public record Request(String service, String action, Map<String, String> form) {}
 
-    /** An error answer to give instead of the emulator's. */
-    public record ScriptedError(int status, String code, String message) {}
+    /** An error answer to give instead of the emulator's; {@link #LOST}: carry the call out, then give no answer. */
+    public record ScriptedError(int status, String code, String message) {
+        public static final ScriptedError LOST = new ScriptedError(0, "", "");
+    }
 
     /** What to do with one request. */
     record Decision(Kind fault, long delayMillis, ScriptedError scripted) {
@@ -106,7 +108,10 @@ public final class FaultInjector {
         return rates;
     }
 
-    /** The next {@code times} requests that match fail with the given error (before reaching the emulator). */
+    /**
+     * The next {@code times} requests that match fail with the given error (before reaching the
+     * emulator), or with {@link ScriptedError#LOST} are carried out and left unanswered.
+     */
     public FaultInjector failNext(Predicate<Request> matches, int times, ScriptedError error) {
         scripts.add(new Script(matches, new AtomicInteger(times), error));
         return this;
@@ -154,6 +159,10 @@ public final class FaultInjector {
         }
         for (Script script : scripts) {
             if (script.matches().test(request) && script.remaining().getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                if (script.error().status() == 0) {
+                    count(Kind.RESPONSE_LOST);
+                    return new Decision(Kind.RESPONSE_LOST, 0, null);
+                }
                 count(Kind.SCRIPTED);
                 return new Decision(Kind.SCRIPTED, 0, script.error());
             }
