@@ -63,6 +63,13 @@ final class Expectations {
             failures.add("output: no result document (the execution ended " + execution.status() + " without Report or ReportFailure)");
         } else if (result != null) {
             expect.output().forEach((path, expected) -> checkValue(result, path, world.resolve(expected), failures));
+            for (String path : expect.present()) {
+                List<String> missing = new ArrayList<>();
+                missing(result, path.split("\\."), 0, "", missing);
+                if (!missing.isEmpty()) {
+                    failures.add("output." + path + ": expected a value, absent at " + String.join(", ", missing));
+                }
+            }
             Set<String> codes = new TreeSet<>();
             findingCodes(result, false, codes);
             for (String code : expect.findings()) {
@@ -212,6 +219,38 @@ final class Expectations {
             select(node.get(Integer.parseInt(segment)), segments, index + 1, found);
         } else if (node.isObject()) {
             select(node.get(segment), segments, index + 1, found);
+        }
+    }
+
+    /** Where a path holds no value (null counts as none); "*" requires it in every element, and at least one element. */
+    private static void missing(JsonNode node, String[] segments, int index, String at, List<String> missing) {
+        if (index == segments.length) {
+            if (node == null || node.isMissingNode() || node.isNull()) {
+                missing.add(at.isEmpty() ? "the document" : at.substring(1));
+            }
+            return;
+        }
+        if (node == null || node.isMissingNode() || node.isNull()) {
+            missing.add((at + "." + String.join(".", java.util.Arrays.copyOfRange(segments, index, segments.length))).substring(1));
+            return;
+        }
+        String segment = segments[index];
+        if (segment.equals("*")) {
+            if (node.isEmpty()) {
+                missing.add((at + "." + String.join(".", java.util.Arrays.copyOfRange(segments, index, segments.length)))
+                        .substring(1) + " (no elements)");
+            }
+            if (node.isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    missing(node.get(i), segments, index + 1, at + "." + i, missing);
+                }
+            } else {
+                node.properties().forEach(e -> missing(e.getValue(), segments, index + 1, at + "." + e.getKey(), missing));
+            }
+        } else if (node.isArray() && segment.matches("\\d+")) {
+            missing(node.get(Integer.parseInt(segment)), segments, index + 1, at + "." + segment, missing);
+        } else {
+            missing(node.isObject() ? node.get(segment) : null, segments, index + 1, at + "." + segment, missing);
         }
     }
 

@@ -45,15 +45,16 @@ import ssmreach.local.LocalWorkflow;
  *     "roles":    [{"name", "managedPolicies": [ARNs]}],
  *     "instanceProfiles": [{"name", "role"}],
  *     "instances": [{"name", "subnet", "state": "running|stopped", "profile": "none|stack|NAME",
- *                    "metadata": "enabled|disabled", "tags": {}}]
+ *                    "metadata": "enabled|disabled", "tags": {}, "later": false}]  // later: launched by a launch-instance action
  *   },
  *   "triggers": [                                              // in order; "concurrent" ones start together
  *     {"event": "events/create-subnet.json", "subnet": "NAME", "set": {"detail.x": value}, "expect": {...}},
  *     {"event": "events/FILE.json", "instance": "NAME"},
  *     {"input": {"subnetId": "${NAME}", "dryRun": true}, "concurrent": true, "expect": {...}},
  *     {"do": "create-subnet", "subnet": "NAME"} | {"do": "delete-subnet", "subnet": "NAME"}
- *     | {"do": "terminate-instance", "instance": "NAME"}
- *     | {"do": "revoke-https", "group": "NAME|managed", "vpc": "NAME"}
+ *     | {"do": "terminate-instance", "instance": "NAME"} | {"do": "launch-instance", "instance": "NAME"}
+ *     | {"do": "revoke-https", "group": "NAME|managed", "vpc": "NAME", "when": "after FUNCTION"}
+ *           // when: not now but once, right after the next invocation of that function (before the workflow sees its answer)
  *     | {"do": "fail-next", "function": "EnsureEndpoints", "times": 1, "error": "fully.qualified.Exception", "message": "..."}
  *   ],
  *   "expect": {                                               // the emulator's state at the end
@@ -69,7 +70,8 @@ import ssmreach.local.LocalWorkflow;
  * in this order, others may come between), {@code notEntered}, {@code retried} and {@code caught}
  * (states with such an event), {@code output} (dotted paths into the result document, e.g.
  * {@code "subnets.0.route"}, {@code "actions.*.planned"} for every element; {@code ${NAME}} in
- * values is the seeded id), {@code findings} (codes that must appear), {@code mutations} (the mutating
+ * values is the seeded id), {@code present} (dotted paths that must hold a non-null value; with
+ * {@code "*"}, in every element), {@code findings} (codes that must appear), {@code mutations} (the mutating
  * AWS operations made, in any order). The result document is the execution's output, or for a
  * failed execution the one ReportFailure published.
  */
@@ -106,8 +108,12 @@ public record Scenario(
 
     public record InstanceProfile(String name, String role) {}
 
-    /** {@code profile}: "none", "stack" (the stack's instance profile) or the name of an instanceProfiles entry. */
-    public record Instance(String name, String subnet, String state, String profile, String metadata, Map<String, String> tags) {}
+    /**
+     * {@code profile}: "none", "stack" (the stack's instance profile) or the name of an instanceProfiles entry.
+     * {@code later}: not seeded, launched by a launch-instance action (an instance that appears mid-scenario).
+     */
+    public record Instance(String name, String subnet, String state, String profile, String metadata, Map<String, String> tags,
+                           boolean later) {}
 
     /** One element of {@code triggers}: an execution or an action on the world between executions. */
     public sealed interface Step permits Trigger, Action {}
@@ -128,25 +134,31 @@ public record Scenario(
         }
     }
 
-    /** {@code kind}: create-subnet, delete-subnet, terminate-instance, revoke-https, fail-next; the other fields as that kind needs. */
+    /**
+     * {@code kind}: create-subnet, delete-subnet, terminate-instance, launch-instance, revoke-https, fail-next; the other
+     * fields as that kind needs. {@code after}: for revoke-https, the function after whose next invocation it happens
+     * (null: at once).
+     */
     public record Action(String kind, String subnet, String instance, String group, String vpc, String function, int times,
-                         String error, String message) implements Step {
+                         String error, String message, String after) implements Step {
         public String label() {
             return switch (kind) {
                 case "create-subnet" -> "create subnet " + subnet;
                 case "delete-subnet" -> "delete subnet " + subnet;
                 case "terminate-instance" -> "terminate instance " + instance;
-                case "revoke-https" -> "revoke TCP 443 ingress of " + ("managed".equals(group) ? "the managed group of " + vpc : group);
+                case "launch-instance" -> "launch instance " + instance;
+                case "revoke-https" -> "revoke TCP 443 ingress of " + ("managed".equals(group) ? "the managed group of " + vpc : group)
+                        + (after == null ? "" : ", right after the next invocation of " + after);
                 default -> "the next " + (times == 1 ? "invocation" : times + " invocations") + " of " + function + " fail with " + error;
             };
         }
     }
 
     public record TriggerExpectation(String status, List<String> path, List<String> notEntered, List<String> retried,
-                                     List<String> caught, Map<String, JsonNode> output, List<String> findings,
+                                     List<String> caught, Map<String, JsonNode> output, List<String> present, List<String> findings,
                                      List<String> mutations) {
         public static final TriggerExpectation SUCCEEDED = new TriggerExpectation("SUCCEEDED", List.of(), List.of(), List.of(),
-                List.of(), Map.of(), List.of(), null);
+                List.of(), Map.of(), List.of(), List.of(), null);
     }
 
     public record WorldExpectation(Map<String, VpcExpectation> vpcs, Map<String, SubnetExpectation> subnets,
@@ -173,7 +185,8 @@ public record Scenario(
         dry.put("DRY_RUN", "true");
         List<Step> drySteps = steps.stream().map(step -> step instanceof Trigger t
                 ? (Step) new Trigger(t.number(), t.eventFile(), t.subnet(), t.instance(), t.set(), t.input(), t.concurrent(),
-                        new TriggerExpectation(t.expect().status(), List.of(), List.of(), List.of(), List.of(), Map.of(), List.of(), null))
+                        new TriggerExpectation(t.expect().status(), List.of(), List.of(), List.of(), List.of(), Map.of(), List.of(),
+                        List.of(), null))
                 : step).toList();
         return new Scenario(name, description + " (dry run)", pending, Map.copyOf(dry), world, drySteps, WorldExpectation.NONE);
     }
@@ -228,7 +241,10 @@ public record Scenario(
     private static final class Parser {
         private final String file;
         private final Map<String, String> kinds = new HashMap<>();
-        /** Subnets marked later that no create-subnet action has made yet (at this point of the triggers). */
+        /**
+         * Subnets and instances marked later that no create-subnet or launch-instance action has made yet (at this point
+         * of the triggers).
+         */
         private final Set<String> pending = new HashSet<>();
         private final Set<String> states;
         private final Set<String> functions;
@@ -271,6 +287,11 @@ public record Scenario(
             }
             if (steps.stream().noneMatch(Trigger.class::isInstance)) {
                 throw root.problem("\"triggers\" has actions but no execution");
+            }
+            List<String> neverLaunched = world.instances().stream().map(Instance::name).filter(this.pending::contains).toList();
+            if (!neverLaunched.isEmpty()) {
+                throw root.at("triggers").problem("instance" + (neverLaunched.size() > 1 ? "s " : " ") + neverLaunched
+                        + " marked later but no launch-instance action launches it");
             }
             Fields expectFields = root.object("expect");
             WorldExpectation expect = expectFields == null ? WorldExpectation.NONE : worldExpectation(expectFields, world);
@@ -358,8 +379,12 @@ public record Scenario(
                 if (!profile.equals("none") && !profile.equals("stack")) {
                     ref(f.at("profile"), profile, "instanceProfile");
                 }
+                boolean later = f.bool("later", false);
                 instances.add(new Instance(instanceName, subnet, state, profile,
-                        f.choice("metadata", "enabled", List.of("enabled", "disabled")), f.stringMap("tags", false)));
+                        f.choice("metadata", "enabled", List.of("enabled", "disabled")), f.stringMap("tags", false), later));
+                if (later) {
+                    pending.add(instanceName);
+                }
                 f.done();
             }
             w.done();
@@ -399,7 +424,7 @@ public record Scenario(
                             eventFile + " holds no subnet id to replace"));
                 }
                 if (instance != null) {
-                    ref(f.at("instance"), instance, "instance");
+                    created(f.at("instance"), ref(f.at("instance"), instance, "instance"));
                     ScenarioWorld.sampleId(event, ScenarioWorld.INSTANCE_ID).orElseThrow(() -> f.at("event").problem(
                             eventFile + " holds no instance id to replace"));
                 }
@@ -449,16 +474,18 @@ public record Scenario(
                     output.put(e.getKey(), e.getValue());
                 });
             }
+            List<String> present = f.strings("present");
+            present.forEach(p -> checkPath(f.at("present"), p));
             List<String> findings = f.strings("findings");
             List<String> mutations = f.has("mutations") ? f.strings("mutations") : null;
             f.done();
-            return new TriggerExpectation(status, path, notEntered, retried, caught, Collections.unmodifiableMap(output), findings,
-                    mutations);
+            return new TriggerExpectation(status, path, notEntered, retried, caught, Collections.unmodifiableMap(output), present,
+                    findings, mutations);
         }
 
         private Action action(Fields f) {
-            String kind = f.choice("do", null, List.of("create-subnet", "delete-subnet", "terminate-instance", "revoke-https",
-                    "fail-next"));
+            String kind = f.choice("do", null, List.of("create-subnet", "delete-subnet", "terminate-instance", "launch-instance",
+                    "revoke-https", "fail-next"));
             Action action = switch (kind) {
                 case "create-subnet" -> {
                     String subnet = ref(f.at("subnet"), f.string("subnet"), "subnet");
@@ -466,18 +493,27 @@ public record Scenario(
                         throw f.at("subnet").problem("\"" + subnet + "\" exists already: only a subnet marked \"later\" "
                                 + "is created by an action, once");
                     }
-                    yield new Action(kind, subnet, null, null, null, null, 0, null, null);
+                    yield new Action(kind, subnet, null, null, null, null, 0, null, null, null);
                 }
                 case "delete-subnet" -> new Action(kind, created(f.at("subnet"), ref(f.at("subnet"), f.string("subnet"), "subnet")),
-                        null, null, null, null, 0, null, null);
-                case "terminate-instance" -> new Action(kind, null, ref(f, f.string("instance"), "instance"), null, null, null, 0,
-                        null, null);
+                        null, null, null, null, 0, null, null, null);
+                case "terminate-instance" -> new Action(kind, null, created(f.at("instance"), ref(f, f.string("instance"), "instance")),
+                        null, null, null, 0, null, null, null);
+                case "launch-instance" -> {
+                    String instance = ref(f.at("instance"), f.string("instance"), "instance");
+                    if (!pending.remove(instance)) {
+                        throw f.at("instance").problem("\"" + instance + "\" runs already: only an instance marked \"later\" "
+                                + "is launched by an action, once");
+                    }
+                    yield new Action(kind, null, instance, null, null, null, 0, null, null, null);
+                }
                 case "revoke-https" -> {
+                    String after = after(f);
                     String group = f.string("group");
                     if (group.equals("managed")) {
-                        yield new Action(kind, null, null, group, ref(f, f.string("vpc"), "vpc"), null, 0, null, null);
+                        yield new Action(kind, null, null, group, ref(f, f.string("vpc"), "vpc"), null, 0, null, null, after);
                     }
-                    yield new Action(kind, null, null, ref(f.at("group"), group, "securityGroup"), null, null, 0, null, null);
+                    yield new Action(kind, null, null, ref(f.at("group"), group, "securityGroup"), null, null, 0, null, null, after);
                 }
                 default -> {
                     String function = f.string("function");
@@ -489,11 +525,25 @@ public record Scenario(
                     String error = f.string("error");
                     Faults.check(f.at("error"), error);
                     yield new Action(kind, null, null, null, null, function, times == null ? 1 : Math.max(1, times), error,
-                            f.optString("message", "injected by the scenario"));
+                            f.optString("message", "injected by the scenario"), null);
                 }
             };
             f.done();
             return action;
+        }
+
+        /** {@code "when": "after FUNCTION"}: the function's name; null when absent (at once). */
+        private String after(Fields f) {
+            String when = f.optString("when", null);
+            if (when == null) {
+                return null;
+            }
+            String function = when.startsWith("after ") ? when.substring("after ".length()).trim() : "";
+            if (!functions.contains(function)) {
+                throw f.at("when").problem("\"" + when + "\" is not \"after FUNCTION\" with a function of the workflow (known: "
+                        + String.join(", ", new TreeSet<>(functions)) + ")");
+            }
+            return function;
         }
 
         private WorldExpectation worldExpectation(Fields f, World world) {
@@ -567,9 +617,13 @@ public record Scenario(
             return ref(f.at("vpc"), vpc, "vpc");
         }
 
-        /** Fails when {@code name} is a later subnet not created yet at this point. */
+        /** Fails when {@code name} is a later subnet not created yet, or a later instance not launched yet, at this point. */
         private String created(Fields f, String name) {
             if (pending.contains(name)) {
+                if ("instance".equals(kinds.get(name))) {
+                    throw f.problem("instance \"" + name + "\" is marked later and not launched yet here (a launch-instance action "
+                            + "must come first)");
+                }
                 throw f.problem("subnet \"" + name + "\" is marked later and not created yet here (a create-subnet action "
                         + "must come first; instances and endpoints cannot use it)");
             }

@@ -83,7 +83,8 @@ public final class ScenarioRunner {
         } finally {
             calls.set(call -> {});
         }
-        List<String> worldFailures = Expectations.check(scenario.expect(), world);
+        List<String> worldFailures = new ArrayList<>(world.deferredFailures());
+        worldFailures.addAll(Expectations.check(scenario.expect(), world));
         return new ScenarioReport(scenario, world, runs, worldFailures);
     }
 

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -71,7 +73,11 @@ public final class ScenarioWorld {
     private final Map<String, String> internetGateways = new HashMap<>();
     private final Map<String, String> natGateways = new HashMap<>();
     private String transitGateway;
+    private String image;
     private SsmClient ssm;
+    /** Actions waiting for an invocation ("when": "after FUNCTION"), and what went wrong with those that ran. */
+    private final List<Scenario.Action> deferred = new CopyOnWriteArrayList<>();
+    private final List<String> deferredFailures = new CopyOnWriteArrayList<>();
 
     private ScenarioWorld(LocalAws aws, Scenario.World world, Settings settings) {
         this.aws = aws;
@@ -164,29 +170,36 @@ public final class ScenarioWorld {
             ids.put(profile.name(), iam.createInstanceProfile(r -> r.instanceProfileName(profile.name())).instanceProfile().arn());
             iam.addRoleToInstanceProfile(r -> r.instanceProfileName(profile.name()).roleName(profile.role()));
         }
-        if (!world.instances().isEmpty()) {
-            String image = image();
-            for (Scenario.Instance instance : world.instances()) {
-                String profileArn = switch (instance.profile()) {
-                    case "none" -> null;
-                    case "stack" -> stackProfileArn;
-                    default -> ids.get(instance.profile());
-                };
-                String id = ec2.runInstances(r -> {
-                    r.imageId(image).instanceType("t3.micro").minCount(1).maxCount(1).subnetId(ids.get(instance.subnet()))
-                            .metadataOptions(m -> m.httpEndpoint(instance.metadata().equals("enabled")
-                                    ? InstanceMetadataEndpointState.ENABLED : InstanceMetadataEndpointState.DISABLED)
-                                    .httpTokens(HttpTokensState.REQUIRED))
-                            .tagSpecifications(tags(ResourceType.INSTANCE, instance.name(), instance.tags()));
-                    if (profileArn != null) {
-                        r.iamInstanceProfile(p -> p.arn(profileArn));
-                    }
-                }).instances().getFirst().instanceId();
-                ids.put(instance.name(), id);
-                if (instance.state().equals("stopped")) {
-                    ec2.stopInstances(r -> r.instanceIds(id));
-                }
+        for (Scenario.Instance instance : world.instances()) {
+            if (!instance.later()) {
+                launch(instance);
             }
+        }
+    }
+
+    /** Runs the instance (and stops it when it is seeded stopped). */
+    private void launch(Scenario.Instance instance) {
+        if (image == null) {
+            image = image();
+        }
+        String profileArn = switch (instance.profile()) {
+            case "none" -> null;
+            case "stack" -> stackProfileArn;
+            default -> ids.get(instance.profile());
+        };
+        String id = ec2.runInstances(r -> {
+            r.imageId(image).instanceType("t3.micro").minCount(1).maxCount(1).subnetId(ids.get(instance.subnet()))
+                    .metadataOptions(m -> m.httpEndpoint(instance.metadata().equals("enabled")
+                            ? InstanceMetadataEndpointState.ENABLED : InstanceMetadataEndpointState.DISABLED)
+                            .httpTokens(HttpTokensState.REQUIRED))
+                    .tagSpecifications(tags(ResourceType.INSTANCE, instance.name(), instance.tags()));
+            if (profileArn != null) {
+                r.iamInstanceProfile(p -> p.arn(profileArn));
+            }
+        }).instances().getFirst().instanceId();
+        ids.put(instance.name(), id);
+        if (instance.state().equals("stopped")) {
+            ec2.stopInstances(r -> r.instanceIds(id));
         }
     }
 
@@ -289,13 +302,44 @@ public final class ScenarioWorld {
 
     // ---------------------------------------------------------------- actions and inputs
 
-    /** Performs an action between executions. */
+    /**
+     * Performs an action between executions; one with {@code after} is performed once, right after the next
+     * invocation of that function on {@code lambda} (before the workflow gets its answer).
+     */
     public void perform(Scenario.Action action, LambdaInvokeServer lambda) {
+        if (action.after() != null) {
+            deferred.add(action);
+            AtomicBoolean done = new AtomicBoolean();
+            lambda.onInvocation(invocation -> {
+                if (invocation.functionName().equals(action.after()) && done.compareAndSet(false, true)) {
+                    deferred.remove(action);
+                    try {
+                        performNow(action, lambda);
+                    } catch (RuntimeException e) {
+                        deferredFailures.add(action.label() + ": failed: " + e.getMessage());
+                    }
+                }
+            });
+            return;
+        }
+        performNow(action, lambda);
+    }
+
+    /** The actions with {@code after} that did not happen (their function was not invoked) or failed; empty when all did. */
+    public List<String> deferredFailures() {
+        List<String> all = new ArrayList<>(deferredFailures);
+        deferred.forEach(action -> all.add(action.label() + ": did not happen, " + action.after() + " was not invoked after it"));
+        return all;
+    }
+
+    private void performNow(Scenario.Action action, LambdaInvokeServer lambda) {
         switch (action.kind()) {
             case "create-subnet" -> createSubnet(world.subnets().stream().filter(s -> s.name().equals(action.subnet())).findFirst()
                     .orElseThrow());
             case "delete-subnet" -> ec2.deleteSubnet(r -> r.subnetId(id(action.subnet())));
             case "terminate-instance" -> ec2.terminateInstances(r -> r.instanceIds(id(action.instance())));
+            case "launch-instance" -> launch(world.instances().stream().filter(i -> i.name().equals(action.instance())).findFirst()
+                    .orElseThrow());
             case "revoke-https" -> {
                 SecurityGroup group = action.group().equals("managed") ? managedGroups(id(action.vpc())).stream().findFirst()
                         .orElseThrow(() -> new ScenarioException("revoke-https: VPC " + action.vpc()
