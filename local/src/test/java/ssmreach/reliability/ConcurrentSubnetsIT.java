@@ -1,11 +1,13 @@
 package ssmreach.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import ssmreach.local.Execution;
@@ -67,5 +69,29 @@ class ConcurrentSubnetsIT {
                         + "StateRetried %d; mutating calls %d%n", SUBNETS, vpc.zones().size(), executions.size(),
                 Concurrent.outcomes(executions), seconds, executions.stream().mapToLong(Audit::retries).sum(),
                 stack.calls.mutatingCalls().size());
+    }
+
+    @Test
+    @Disabled("bug: an execution whose CreateVpcEndpoint is answered from the ClientToken (another execution created the "
+            + "endpoint a moment before) reports the endpoint as its own creation, with endpointZonesAdded and monthlyCostAddedUsd: "
+            + "ten subnets at once publish the cost of the same endpoints up to ten times")
+    void eachEndpointCreationIsReportedOnce() {
+        Concurrent vpc = new Concurrent(world, SUBNETS);
+
+        List<Execution> executions = vpc.runAll(workflow);
+
+        executions.forEach(e -> assertTrue(e.succeeded(), () -> Audit.describe(e)));
+        Map<String, Integer> claims = new java.util.TreeMap<>();
+        int zonesAdded = 0;
+        for (Execution execution : executions) {
+            execution.output().path("actions").forEach(a -> {
+                if ("CreateVpcEndpoint".equals(a.path("operation").asText()) && !a.path("planned").asBoolean()) {
+                    claims.merge(a.path("resource").asText(), 1, Integer::sum);
+                }
+            });
+            zonesAdded += execution.output().path("endpointZonesAdded").asInt();
+        }
+        claims.forEach((endpoint, count) -> assertEquals(1, count, endpoint + " reported as created by " + count + " executions"));
+        assertEquals(Audit.SERVICES.size() * vpc.zones().size(), zonesAdded, "endpoint-zones added, summed over the published results");
     }
 }
