@@ -95,6 +95,8 @@ class ConvergenceIT {
         start(StrictEc2Rules.Config.AWS);
         Concurrent vpc = new Concurrent(world, 6);
         vpc.runAll(workflow).forEach(e -> assertTrue(e.succeeded(), () -> Audit.describe(e)));
+        Audit.converged(Audit.endState(aws.inspectEc2(), vpc.vpc), vpc.zones());
+        Audit.safety(stack.calls, aws.inspectEc2(), vpc.vpc);
         stack.calls.clear();
 
         List<Execution> again = vpc.runAll(workflow);
@@ -117,6 +119,7 @@ class ConvergenceIT {
         assertTrue(execution.succeeded(), () -> Audit.describe(execution));
         assertEquals(1, stack.faults().injected(FaultInjector.Kind.RESPONSE_LOST));
         Audit.converged(Audit.endState(aws.inspectEc2(), vpc), Set.of("us-east-1a"));
+        Audit.safety(stack.calls, aws.inspectEc2(), vpc);
     }
 
     /** The counter-proof: with moto's leniency the same lost answer leaves two endpoints — the rules are what the test relies on. */

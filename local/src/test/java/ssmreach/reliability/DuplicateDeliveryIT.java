@@ -62,6 +62,7 @@ class DuplicateDeliveryIT {
 
         Execution first = workflow.execute(event);
         List<String> firstMutations = operations(stack.calls.mutatingCalls());
+        Audit.safety(stack.calls, ec2, vpc);
         stack.calls.clear();
         Execution second = workflow.execute(event);
 
@@ -71,6 +72,7 @@ class DuplicateDeliveryIT {
         assertTrue(!firstMutations.isEmpty());
         assertEquals(List.of(), operations(stack.calls.mutatingCalls()), "the second delivery mutates nothing");
         Audit.converged(Audit.endState(ec2, vpc), Set.of("us-east-1a"));
+        Audit.safety(stack.calls, ec2, vpc);
     }
 
     @Test
