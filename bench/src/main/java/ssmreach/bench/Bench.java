@@ -51,7 +51,7 @@ public final class Bench {
                     case "--out" -> out = Path.of(args[++i]);
                     case "--target" -> target = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + "; usage: bench/run [--runs N] [--quick] [--out DIR]");
+                            + "; usage: bench/run [--runs N] [--quick] [--out DIR] | --replot RESULTS_JSON");
                 }
             }
             if (runs < 1) {
@@ -67,11 +67,22 @@ public final class Bench {
 
     public static void main(String[] args) {
         try {
+            if (args.length == 2 && args[0].equals("--replot")) {
+                // The table and the plot again from a results.json, without measuring.
+                Path json = Path.of(args[1]);
+                ObjectNode results = (ObjectNode) MAPPER.readTree(json.toFile());
+                Plot.write(results, json.resolveSibling("results.png"));
+                System.out.println(Table.render(results));
+                System.exit(0);
+            }
             Options options = Options.parse(args);
             ObjectNode results = run(options);
             System.out.println(Table.render(results));
             System.out.println("results: " + options.out().resolve("results.json") + ", plot: " + options.out().resolve("results.png"));
             System.exit(0);
+        } catch (IOException e) {
+            System.err.println("bench: " + e);
+            System.exit(2);
         } catch (IllegalArgumentException e) {
             System.err.println("bench: " + e.getMessage());
             System.exit(2);

@@ -36,7 +36,8 @@ final class Table {
             if (!first && perSubnet == null) {
                 perSubnet = s.path("callsPerFurtherSubnet").asDouble();
             }
-            rows.add(row("calls, one VPC, " + s.path("subnets").asInt() + " subnets", String.valueOf(s.path("calls").asInt()), "", "",
+            rows.add(row("calls, one VPC, " + s.path("subnets").asInt() + " subnets", String.valueOf(s.path("calls").asInt()),
+                    s.path("minimum").asInt() + " minimum", fmt(s.path("ratio").asDouble()),
                     first ? "" : "constant/subnet", first ? null : Math.abs(s.path("callsPerFurtherSubnet").asDouble() - perSubnet) <= 0.5,
                     first ? s.path("status").asText() : "+" + fmt(s.path("callsPerFurtherSubnet").asDouble()) + " per further subnet"));
         }
