@@ -192,4 +192,25 @@ class StrictEc2RulesIT {
 
         assertEquals(5, faults.injected(Kind.LATENCY));
     }
+
+    @Test
+    void theSameSeedInjectsTheSameFaultsIntoTheSameSequenceOfCalls() {
+        List<java.util.Map<Kind, Integer>> runs = new java.util.ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            FaultInjector faults = new FaultInjector(42).rates(FaultInjector.Rates.of(0.3, 0.1, 0.5, Duration.ofMillis(5)));
+            try (StrictStack own = new StrictStack(aws, StrictEc2Rules.Config.AWS, faults)) {
+                Ec2Client ec2 = own.ec2();
+                for (int i = 0; i < 20; i++) {
+                    try {
+                        ec2.describeVpcs();
+                    } catch (Ec2Exception e) {
+                        // retries exhausted: part of the sequence too
+                    }
+                }
+            }
+            runs.add(faults.counts());
+        }
+        assertEquals(runs.get(0), runs.get(1));
+        assertTrue(runs.get(0).get(Kind.THROTTLED) > 0);
+    }
 }
