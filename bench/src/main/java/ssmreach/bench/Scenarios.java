@@ -163,6 +163,9 @@ final class Scenarios {
                 row.put("ratio", Bench.round((double) calls / minimum, 2));
                 row.put("mutatingCalls", aws.calls().mutatingCalls().size());
                 row.put("transitions", transitions(execution));
+                Map<String, Long> byOperation = new TreeMap<>();
+                aws.calls().calls().forEach(c -> byOperation.merge(c.operation(), 1L, Long::sum));
+                row.set("callsByOperation", Bench.MAPPER.valueToTree(byOperation));
                 if (previousCalls != null) {
                     row.put("callsPerFurtherSubnet", Bench.round((double) (calls - previousCalls) / (count - previousCount), 2));
                 }
