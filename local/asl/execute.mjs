@@ -17,6 +17,7 @@
 // Lambda Tasks (a function ARN as Resource) are invoked by the interpreter's own Lambda client, pointed at
 // lambdaEndpoint with AWS_ENDPOINT_URL_LAMBDA, region us-east-1 and dummy credentials: nothing else is contacted.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // aws-local-stepfunctions 3 declares Node >= 22 for this one function (ES2024). Without it every Task
@@ -142,7 +143,20 @@ async function main() {
     overrides.waitTimeOverrides = Object.fromEntries(
       [...waitStateNames(request.definition)].map((name) => [name, request.waitSeconds * 1000]));
   }
-  const execution = stateMachine.run(request.input ?? {}, { overrides, noThrowOnAbort: true });
+  // The context object Step Functions gives every execution ($$.Execution.Id and the like); the
+  // interpreter leaves it empty unless told.
+  const name = randomUUID();
+  const context = {
+    Execution: {
+      Id: `arn:aws:states:us-east-1:123456789012:execution:ssm-reach-local:${name}`,
+      Name: name,
+      Input: request.input ?? {},
+      StartTime: new Date().toISOString(),
+      RoleArn: 'arn:aws:iam::123456789012:role/ssm-reach-local',
+    },
+    StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:ssm-reach-local', Name: 'ssm-reach-local' },
+  };
+  const execution = stateMachine.run(request.input ?? {}, { overrides, noThrowOnAbort: true, context });
   process.once('SIGTERM', () => execution.abort());
   process.once('SIGINT', () => execution.abort());
 

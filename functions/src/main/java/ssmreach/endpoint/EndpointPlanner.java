@@ -36,7 +36,8 @@ public final class EndpointPlanner {
             Map<String, String> subnetZones,
             List<String> targetCidrs,
             String managedGroupId,
-            boolean dnsReady) {}
+            boolean dnsReady,
+            String executionId) {}
 
     /** What the Region offers for one service: null zones when it is not offered at all. */
     public record Offer(String serviceName, Set<String> zones) {

@@ -163,7 +163,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         return ec2.createVpcEndpoint(r -> r.vpcId(vpc.vpcId()).serviceName(plan.offer().serviceName())
                 .vpcEndpointType(VpcEndpointType.INTERFACE).privateDnsEnabled(true)
                 .subnetIds(plan.subnetIds()).securityGroupIds(groups)
-                .clientToken(clientToken(vpc.vpcId(), plan.offer().serviceName(), plan.subnetIds(), groups))
+                .clientToken(clientToken(vpc.executionId() + "|" + vpc.vpcId(), plan.offer().serviceName(), plan.subnetIds(), groups))
                 .tagSpecifications(tags("ssm-reach-" + plan.service()))
                 .dryRun(dryRun)).vpcEndpoint();
     }
@@ -278,7 +278,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         ec2.describeSubnets(r -> r.filters(filter("subnet-id", unknown))).subnets()
                 .forEach(subnet -> zones.put(subnet.subnetId(), subnet.availabilityZone()));
         return new VpcContext(vpc.vpcId(), vpc.endpointSubnets(), vpc.endpointRouteTables(), Map.copyOf(zones),
-                vpc.targetCidrs(), vpc.managedGroupId(), vpc.dnsReady());
+                vpc.targetCidrs(), vpc.managedGroupId(), vpc.dnsReady(), vpc.executionId());
     }
 
     /** Zones per service, from one filtered call (a filter, so a service the Region lacks is no error). */
@@ -308,15 +308,20 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         List<String> targetCidrs = classification.subnets().stream().filter(SubnetClassification::inScope)
                 .map(SubnetClassification::cidrBlock).filter(c -> c != null).toList();
         return new VpcContext(classification.vpcId(), classification.endpointSubnets(), classification.endpointRouteTables(),
-                classification.subnetZones(), targetCidrs, request.vpc().securityGroupId(), request.vpc().dnsReady());
+                classification.subnetZones(), targetCidrs, request.vpc().securityGroupId(), request.vpc().dnsReady(),
+                request.executionId());
     }
 
     /**
-     * The idempotency token: the same request gives the same token, so a Lambda retry after a
-     * timeout cannot create a second endpoint. At most 64 ASCII characters.
+     * The idempotency token: the same request gives the same token, so a retry after a timeout
+     * cannot create a second endpoint. An interface endpoint's token also names the execution:
+     * another execution that asks for the same endpoint gets AWS's private-DNS conflict, re-reads
+     * and reuses it, rather than a replayed answer that it would report as its own creation. (The
+     * S3 gateway has no such conflict, so its token is the VPC's: concurrent executions converge on
+     * one gateway.) At most 64 ASCII characters.
      */
-    static String clientToken(String vpcId, String serviceName, List<String> placement, List<String> groups) {
-        String key = vpcId + "|" + serviceName + "|" + String.join(",", new TreeSet<>(placement)) + "|" + String.join(",", groups);
+    static String clientToken(String scope, String serviceName, List<String> placement, List<String> groups) {
+        String key = scope + "|" + serviceName + "|" + String.join(",", new TreeSet<>(placement)) + "|" + String.join(",", groups);
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
             return "ssm-reach-" + HexFormat.of().formatHex(digest).substring(0, 48);

@@ -41,9 +41,11 @@ final class EndpointFixtures {
         return Settings.from(env);
     }
 
+    static final String EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:ssm-reach:run-1";
+
     static EndpointPlanner.VpcContext context() {
         return new EndpointPlanner.VpcContext(VPC, Map.of(ZONE_A, HOST_A, ZONE_B, HOST_B), List.of("rtb-0a", "rtb-0b"),
-                ZONES_OF_SUBNETS, List.of(TARGET_CIDR), MANAGED_SG, true);
+                ZONES_OF_SUBNETS, List.of(TARGET_CIDR), MANAGED_SG, true, EXECUTION);
     }
 
     static EndpointPlanner.Offer offer(String serviceName, String... zones) {

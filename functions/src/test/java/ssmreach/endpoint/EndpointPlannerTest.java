@@ -83,7 +83,7 @@ class EndpointPlannerTest {
         reversed.put(ZONE_B, HOST_B);
         reversed.put(ZONE_A, HOST_A);
         VpcContext reversedContext = new VpcContext(base.vpcId(), reversed, base.endpointRouteTables(), base.subnetZones(),
-                base.targetCidrs(), base.managedGroupId(), true);
+                base.targetCidrs(), base.managedGroupId(), true, base.executionId());
 
         InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(), Map.of(), reversedContext);
 
@@ -237,7 +237,7 @@ class EndpointPlannerTest {
     void dnsNotReadyCreatesNothing() {
         VpcContext base = context();
         VpcContext noDns = new VpcContext(base.vpcId(), base.endpointSubnets(), base.endpointRouteTables(), base.subnetZones(),
-                base.targetCidrs(), base.managedGroupId(), false);
+                base.targetCidrs(), base.managedGroupId(), false, base.executionId());
 
         InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(), Map.of(), noDns);
 
@@ -327,7 +327,7 @@ class EndpointPlannerTest {
     void everyTargetCidrMustBeAdmitted() {
         VpcContext base = context();
         VpcContext twoTargets = new VpcContext(base.vpcId(), base.endpointSubnets(), base.endpointRouteTables(), base.subnetZones(),
-                List.of("10.0.1.0/24", "10.1.1.0/24"), base.managedGroupId(), true);
+                List.of("10.0.1.0/24", "10.1.1.0/24"), base.managedGroupId(), true, base.executionId());
         VpcEndpoint foreign = interfaceEndpoint("vpce-0foreign", SSM, "available", true, HOST_A, HOST_B)
                 .groups(groupRef(FOREIGN_SG)).build();
 
@@ -341,7 +341,7 @@ class EndpointPlannerTest {
     void ipv6RuleAdmitsAnIpv6Target() {
         VpcContext base = context();
         VpcContext ipv6Target = new VpcContext(base.vpcId(), base.endpointSubnets(), base.endpointRouteTables(), base.subnetZones(),
-                List.of("2600:1f18:abc:de01::/64"), base.managedGroupId(), true);
+                List.of("2600:1f18:abc:de01::/64"), base.managedGroupId(), true, base.executionId());
         VpcEndpoint foreign = interfaceEndpoint("vpce-0foreign", SSM, "available", true, HOST_A, HOST_B)
                 .groups(groupRef(FOREIGN_SG)).build();
 

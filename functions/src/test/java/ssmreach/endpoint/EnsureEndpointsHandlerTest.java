@@ -15,6 +15,7 @@ import static org.mockito.Mockito.verifyNoMoreInteractions;
 import static org.mockito.Mockito.when;
 import static ssmreach.SdkMocks.ec2Error;
 import static ssmreach.endpoint.EndpointFixtures.EC2MESSAGES;
+import static ssmreach.endpoint.EndpointFixtures.EXECUTION;
 import static ssmreach.endpoint.EndpointFixtures.FOREIGN_SG;
 import static ssmreach.endpoint.EndpointFixtures.HOST_A;
 import static ssmreach.endpoint.EndpointFixtures.HOST_B;
@@ -104,7 +105,8 @@ class EnsureEndpointsHandlerTest {
                 SubnetStatus.IN_SCOPE, "no default route", Map.of());
         VpcClassification classification = new VpcClassification(VPC, List.of("10.0.0.0/16"), true, List.of(target),
                 endpointSubnets, List.of("rtb-0a", "rtb-0b"), ZONES_OF_SUBNETS);
-        return new EndpointRequest(classification, new VpcReadiness(MANAGED_SG, true, List.of(), List.of()), dryRun);
+        return new EndpointRequest(classification, new VpcReadiness(MANAGED_SG, true, List.of(), List.of()), dryRun,
+                EXECUTION);
     }
 
     static EndpointRequest request(boolean dryRun) {
@@ -239,12 +241,15 @@ class EnsureEndpointsHandlerTest {
         handler.handle(request(false));
         handler.handle(request(false));
         handler.handle(request(false, Map.of(ZONE_A, HOST_A, ZONE_B, "subnet-0b000000000000002")));
+        EndpointRequest same = request(false);
+        handler.handle(new EndpointRequest(same.classification(), same.vpc(), false, EXECUTION.replace("run-1", "run-2")));
 
         ArgumentCaptor<CreateVpcEndpointRequest> captor = ArgumentCaptor.forClass(CreateVpcEndpointRequest.class);
-        verify(ec2, times(3)).createVpcEndpoint(captor.capture());
+        verify(ec2, times(4)).createVpcEndpoint(captor.capture());
         List<String> tokens = captor.getAllValues().stream().map(CreateVpcEndpointRequest::clientToken).toList();
-        assertEquals(tokens.get(0), tokens.get(1));
+        assertEquals(tokens.get(0), tokens.get(1), "a retry of the same execution sends the same token");
         assertNotEquals(tokens.get(0), tokens.get(2));
+        assertNotEquals(tokens.get(0), tokens.get(3), "another execution is refused by the DNS conflict, not replayed");
     }
 
     @Test
