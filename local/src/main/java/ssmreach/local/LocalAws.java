@@ -57,7 +57,13 @@ public final class LocalAws implements AutoCloseable {
     public void reset() {
         moto.reset();
         proxy.fleet().reset();
+        proxy.resetRules();
         calls.clear();
+    }
+
+    /** The faults the proxy injects (none unless configured). */
+    public FaultInjector faults() {
+        return proxy.faults();
     }
 
     /** The simulated SSM agents of the instances. */
