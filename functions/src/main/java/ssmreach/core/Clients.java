@@ -1,6 +1,8 @@
 package ssmreach.core;
 
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.http.SdkHttpClient;
@@ -47,6 +49,13 @@ public final class Clients {
     }
 
     private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Region region) {
-        return builder.httpClient(HTTP).region(region).credentialsProvider(DefaultCredentialsProvider.builder().build());
+        return builder.httpClient(HTTP).region(region).credentialsProvider(credentials());
+    }
+
+    /** Lambda puts the role's credentials in the environment: read them there, without walking the whole chain. */
+    private static AwsCredentialsProvider credentials() {
+        return System.getenv("AWS_ACCESS_KEY_ID") != null && System.getenv("AWS_SESSION_TOKEN") != null
+                ? EnvironmentVariableCredentialsProvider.create()
+                : DefaultCredentialsProvider.builder().build();
     }
 }

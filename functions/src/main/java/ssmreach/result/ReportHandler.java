@@ -2,6 +2,9 @@ package ssmreach.result;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Tag;
@@ -55,25 +58,34 @@ public class ReportHandler extends JsonHandler<WorkflowState, Result> {
     public Result handle(WorkflowState state) {
         Result result = builder.build(state);
         if (!result.dryRun() && state.error() == null && state.classification() != null) {
+            // One CreateTags per distinct set of changes, however many subnets share it.
+            Map<Map<String, String>, List<String>> subnetsByChanges = new LinkedHashMap<>();
             for (SubnetClassification subnet : state.classification().subnets()) {
                 Map<String, String> changes = SubnetTags.changes(subnet, result);
                 if (!changes.isEmpty()) {
-                    tag(subnet.subnetId(), changes);
+                    subnetsByChanges.computeIfAbsent(changes, c -> new ArrayList<>()).add(subnet.subnetId());
                 }
             }
+            subnetsByChanges.forEach((changes, subnetIds) -> tag(subnetIds, changes));
         }
         publish(result);
         return result;
     }
 
-    /** A subnet deleted since it was classified has nothing to tag: the result still goes out. */
-    private void tag(String subnetId, Map<String, String> tags) {
+    /**
+     * A subnet deleted since it was classified has nothing to tag: the others are tagged one by
+     * one, and the result still goes out.
+     */
+    private void tag(List<String> subnetIds, Map<String, String> tags) {
+        List<Tag> list = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
         try {
-            ec2.createTags(r -> r.resources(subnetId).tags(tags.entrySet().stream()
-                    .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList()));
+            ec2.createTags(r -> r.resources(subnetIds).tags(list));
         } catch (SdkException e) {
             if (!AwsErrors.isNotFound(e)) {
                 throw e;
+            }
+            if (subnetIds.size() > 1) {
+                subnetIds.forEach(id -> tag(List.of(id), tags));
             }
         }
     }

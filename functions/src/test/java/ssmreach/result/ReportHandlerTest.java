@@ -51,6 +51,8 @@ import ssmreach.SdkMocks;
 import ssmreach.contract.ErrorInfo;
 import ssmreach.contract.Result;
 import ssmreach.contract.SubnetStatus;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.contract.Route;
 import ssmreach.contract.WorkflowState;
 import ssmreach.core.InvalidInputException;
 import ssmreach.core.Json;
@@ -144,6 +146,43 @@ class ReportHandlerTest {
         CreateTagsRequest publicTags = captor.getAllValues().get(1);
         assertEquals(List.of(PUBLIC_SUBNET), publicTags.resources());
         assertEquals(Map.of("ssm-reach:route", "public", "ssm-reach:status", "out-of-scope"), tags(publicTags));
+    }
+
+    @Test
+    void subnetsWithTheSameChangesAreTaggedInOneCall() {
+        tagsAccepted();
+        eventsAccepted();
+        WorkflowState base = ResultFixtures.remediated();
+        SubnetClassification otherPublic = new SubnetClassification("subnet-0aaaaaaaaaaaaaaaa", "us-east-1a", "10.0.3.0/24",
+                "rtb-0pub", true, Route.PUBLIC, "igw-0123", SubnetStatus.OUT_OF_SCOPE, "default route to igw-0123", Map.of());
+
+        handler().handle(state(base.target(), classification(isolated(Map.of()), publicSubnet(Map.of()), otherPublic),
+                base.vpc(), base.endpoints(), null));
+
+        ArgumentCaptor<CreateTagsRequest> captor = ArgumentCaptor.forClass(CreateTagsRequest.class);
+        verify(ec2, times(2)).createTags(captor.capture());
+        assertEquals(List.of(PUBLIC_SUBNET, "subnet-0aaaaaaaaaaaaaaaa"), captor.getAllValues().get(1).resources());
+    }
+
+    @Test
+    void oneDeletedSubnetDoesNotKeepTheOthersUntagged() {
+        eventsAccepted();
+        WorkflowState base = ResultFixtures.remediated();
+        SubnetClassification otherPublic = new SubnetClassification("subnet-0aaaaaaaaaaaaaaaa", "us-east-1a", "10.0.3.0/24",
+                "rtb-0pub", true, Route.PUBLIC, "igw-0123", SubnetStatus.OUT_OF_SCOPE, "default route to igw-0123", Map.of());
+        when(ec2.createTags(any(CreateTagsRequest.class))).thenAnswer(i -> {
+            CreateTagsRequest r = i.getArgument(0);
+            if (r.resources().contains(PUBLIC_SUBNET)) {
+                throw ec2Error("InvalidSubnetID.NotFound", "The subnet ID '" + PUBLIC_SUBNET + "' does not exist");
+            }
+            return software.amazon.awssdk.services.ec2.model.CreateTagsResponse.builder().build();
+        });
+
+        handler().handle(state(base.target(), classification(publicSubnet(Map.of()), otherPublic), base.vpc(), base.endpoints(), null));
+
+        ArgumentCaptor<CreateTagsRequest> captor = ArgumentCaptor.forClass(CreateTagsRequest.class);
+        verify(ec2, times(3)).createTags(captor.capture());
+        assertEquals(List.of("subnet-0aaaaaaaaaaaaaaaa"), captor.getAllValues().get(2).resources());
     }
 
     @Test
