@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.core.Settings;
 import ssmreach.diagnosis.DiagnoseHandler;
@@ -50,9 +52,12 @@ public final class LocalFunctions {
     }
 
     public static Map<String, RequestStreamHandler> create(LocalAws aws, Settings settings) {
-        Ec2Client ec2 = aws.ec2();
-        IamClient iam = aws.iam();
-        SsmClient ssm = aws.ssm();
+        return create(settings, aws.ec2(), aws.iam(), aws.ssm(), aws.eventBridge(), aws.sns());
+    }
+
+    /** The functions with the given clients, as their Lambda constructors would build them. */
+    public static Map<String, RequestStreamHandler> create(Settings settings, Ec2Client ec2, IamClient iam, SsmClient ssm,
+                                                           EventBridgeClient events, SnsClient sns) {
         Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
         functions.put("ParseTrigger", new ParseTriggerHandler(settings));
         functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, ec2));
@@ -63,7 +68,7 @@ public final class LocalFunctions {
         functions.put("EnsureInstanceProfile", new EnsureInstanceProfileHandler(settings, ec2, iam));
         functions.put("CheckRegistration", new CheckRegistrationHandler(ssm, Clock.systemUTC()));
         functions.put("Diagnose", new DiagnoseHandler(settings, ec2, iam, ssm));
-        functions.put("Report", new ReportHandler(settings, ec2, aws.eventBridge(), aws.sns(), Clock.systemUTC()));
+        functions.put("Report", new ReportHandler(settings, ec2, events, sns, Clock.systemUTC()));
         return functions;
     }
 }

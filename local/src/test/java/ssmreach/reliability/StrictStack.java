@@ -1,11 +1,11 @@
 package ssmreach.reliability;
 
-import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+
 import java.net.URI;
-import java.time.Clock;
+
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
+
+
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
@@ -19,23 +19,24 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.core.Settings;
-import ssmreach.diagnosis.DiagnoseHandler;
-import ssmreach.endpoint.CheckEndpointsHandler;
-import ssmreach.endpoint.EnsureEndpointsHandler;
-import ssmreach.instance.CheckRegistrationHandler;
-import ssmreach.instance.EnsureInstanceProfileHandler;
-import ssmreach.instance.SelectInstancesHandler;
+
+
+
+
+
+
 import ssmreach.local.CallLog;
 import ssmreach.local.FaultInjector;
 import ssmreach.local.LocalAws;
+import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.SsmFleet;
 import ssmreach.local.StrictAwsProxy;
 import ssmreach.local.StrictEc2Rules;
-import ssmreach.result.ReportHandler;
-import ssmreach.subnet.ClassifySubnetsHandler;
-import ssmreach.trigger.ParseTriggerHandler;
-import ssmreach.vpc.PrepareVpcHandler;
+
+
+
+
 
 /**
  * The functions and the workflow behind a strictness proxy of the test's own, on the emulator of
@@ -68,18 +69,7 @@ final class StrictStack implements AutoCloseable {
         SsmClient ssm = configure(SsmClient.builder()).build();
         EventBridgeClient events = configure(EventBridgeClient.builder()).build();
         SnsClient sns = configure(SnsClient.builder()).build();
-        Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
-        functions.put("ParseTrigger", new ParseTriggerHandler(settings));
-        functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, ec2));
-        functions.put("PrepareVpc", new PrepareVpcHandler(settings, ec2));
-        functions.put("EnsureEndpoints", new EnsureEndpointsHandler(settings, ec2));
-        functions.put("CheckEndpoints", new CheckEndpointsHandler(ec2));
-        functions.put("SelectInstances", new SelectInstancesHandler(settings, ec2, Clock.systemUTC()));
-        functions.put("EnsureInstanceProfile", new EnsureInstanceProfileHandler(settings, ec2, iam));
-        functions.put("CheckRegistration", new CheckRegistrationHandler(ssm, Clock.systemUTC()));
-        functions.put("Diagnose", new DiagnoseHandler(settings, ec2, iam, ssm));
-        functions.put("Report", new ReportHandler(settings, ec2, events, sns, Clock.systemUTC()));
-        return new LocalWorkflow(functions);
+        return new LocalWorkflow(LocalFunctions.create(settings, ec2, iam, ssm, events, sns));
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder) {
