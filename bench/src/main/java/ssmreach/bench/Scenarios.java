@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import ssmreach.local.World;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
@@ -60,11 +61,13 @@ final class Scenarios {
 
     private final LocalAws aws;
     private final Ec2Client ec2;
+    private final World world;
     private String topicArn;
 
     Scenarios(LocalAws aws) {
         this.aws = aws;
         this.ec2 = aws.inspectEc2();
+        this.world = new World(ec2);
     }
 
     String topicArn() {
@@ -84,16 +87,16 @@ final class Scenarios {
     ArrayNode perScenario() {
         ArrayNode rows = Bench.MAPPER.createArrayNode();
         try (LocalWorkflow workflow = freshAccount()) {
-            String vpc = vpc("10.0.0.0/16");
-            String first = subnet(vpc, "10.0.1.0/24", ZONES[0]);
+            String vpc = world.vpc("10.0.0.0/16");
+            String first = world.subnet(vpc, "10.0.1.0/24", ZONES[0]);
             rows.add(scenario(workflow, "fresh-vpc", "a new VPC, one isolated subnet", subnetInput(first)));
-            String second = subnet(vpc, "10.0.2.0/24", ZONES[1]);
+            String second = world.subnet(vpc, "10.0.2.0/24", ZONES[1]);
             rows.add(scenario(workflow, "second-subnet", "an isolated subnet in a new zone of the remediated VPC", subnetInput(second)));
             rows.add(scenario(workflow, "compliant-rerun", "the first subnet again: nothing to do", subnetInput(first)));
-            String open = subnet(vpc, "10.0.3.0/24", ZONES[0]);
-            internetRoute(vpc, ownRouteTable(vpc, open));
+            String open = world.subnet(vpc, "10.0.3.0/24", ZONES[0]);
+            world.internetRoute(vpc, world.ownRouteTable(vpc, open));
             rows.add(scenario(workflow, "public-subnet", "a subnet with a default route to an internet gateway", subnetInput(open)));
-            String instance = instance(first);
+            String instance = world.instance(first, null);
             rows.add(scenario(workflow, "one-instance", "EC2 'running' event, no profile, remediated subnet", instanceEvent(instance)));
         }
         return rows;
@@ -145,9 +148,9 @@ final class Scenarios {
         Integer previousCount = null;
         for (int count : counts) {
             try (LocalWorkflow workflow = freshAccount()) {
-                String vpc = vpc("10.0.0.0/16");
+                String vpc = world.vpc("10.0.0.0/16");
                 for (int i = 0; i < count; i++) {
-                    subnet(vpc, "10.0." + (i + 1) + ".0/24", ZONES[i % 3]);
+                    world.subnet(vpc, "10.0." + (i + 1) + ".0/24", ZONES[i % 3]);
                 }
                 aws.calls().clear();
                 Execution execution = workflow.execute("{\"vpcId\": \"" + vpc + "\"}");
@@ -289,9 +292,9 @@ final class Scenarios {
                     }
                 }
             });
-            String vpc = vpc("10.0.0.0/16");
-            String subnet = subnet(vpc, "10.0.1.0/24", ZONES[0]);
-            String instance = instance(subnet);
+            String vpc = world.vpc("10.0.0.0/16");
+            String subnet = world.subnet(vpc, "10.0.1.0/24", ZONES[0]);
+            String instance = world.instance(subnet, null);
             require(workflow.execute(subnetInput(subnet)), "subnet remediation");
             require(workflow.execute(instanceEvent(instance)), "instance event");
             require(workflow.execute("{\"instanceId\": \"" + instance + "\", \"diagnose\": true}"), "diagnosis");
@@ -314,10 +317,10 @@ final class Scenarios {
             List<String> vpcIds = new ArrayList<>();
             List<String> subnets = new ArrayList<>();
             for (int v = 0; v < vpcs; v++) {
-                String vpc = vpc("10." + v + ".0.0/16");
+                String vpc = world.vpc("10." + v + ".0.0/16");
                 vpcIds.add(vpc);
                 for (int s = 0; s < subnetsPerVpc; s++) {
-                    subnets.add(subnet(vpc, "10." + v + "." + (s + 1) + ".0/24", ZONES[s % ZONES.length]));
+                    subnets.add(world.subnet(vpc, "10." + v + "." + (s + 1) + ".0/24", ZONES[s % ZONES.length]));
                 }
             }
             // Interleave the VPCs, as a Terraform apply of many VPCs would create them.
@@ -461,33 +464,5 @@ final class Scenarios {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private String vpc(String cidr) {
-        String vpcId = ec2.createVpc(r -> r.cidrBlock(cidr)).vpc().vpcId();
-        // AWS's defaults for a new VPC: DNS support on, DNS hostnames off.
-        ec2.modifyVpcAttribute(r -> r.vpcId(vpcId).enableDnsHostnames(v -> v.value(false)));
-        return vpcId;
-    }
-
-    private String subnet(String vpcId, String cidr, String zone) {
-        return ec2.createSubnet(r -> r.vpcId(vpcId).cidrBlock(cidr).availabilityZone(zone)).subnet().subnetId();
-    }
-
-    private String ownRouteTable(String vpcId, String subnetId) {
-        String table = ec2.createRouteTable(r -> r.vpcId(vpcId)).routeTable().routeTableId();
-        ec2.associateRouteTable(r -> r.routeTableId(table).subnetId(subnetId));
-        return table;
-    }
-
-    private void internetRoute(String vpcId, String routeTableId) {
-        String igw = ec2.createInternetGateway(r -> {}).internetGateway().internetGatewayId();
-        ec2.attachInternetGateway(r -> r.internetGatewayId(igw).vpcId(vpcId));
-        ec2.createRoute(r -> r.routeTableId(routeTableId).destinationCidrBlock("0.0.0.0/0").gatewayId(igw));
-    }
-
-    private String instance(String subnetId) {
-        return ec2.runInstances(r -> r.imageId("ami-12c6146b").instanceType("t3.micro").minCount(1).maxCount(1).subnetId(subnetId))
-                .instances().getFirst().instanceId();
     }
 }

@@ -20,7 +20,7 @@ import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /**
  * The instance half end to end: profiles, registration confirmed by the simulated SSM fleet (whose

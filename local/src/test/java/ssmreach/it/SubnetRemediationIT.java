@@ -26,7 +26,7 @@ import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /**
  * The subnet half end to end: the real workflow definition and handlers against the emulator,

@@ -31,7 +31,6 @@ import software.amazon.awssdk.services.ssm.model.PlatformType;
 import software.amazon.awssdk.services.ssm.model.ResourceType;
 import software.amazon.awssdk.services.ssm.model.SsmException;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
 
 /**
  * The simulated SSM fleet through the SDK: PingStatus follows the emulator's state — profile and

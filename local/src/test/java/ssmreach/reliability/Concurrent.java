@@ -12,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalWorkflow;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /** A VPC with many isolated subnets over several zones, as one Terraform apply creates them, and one execution each. */
 final class Concurrent {

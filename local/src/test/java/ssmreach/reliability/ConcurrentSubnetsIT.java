@@ -16,7 +16,7 @@ import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /**
  * Terraform creates many subnets of one VPC in one apply: each CreateSubnet event starts its own

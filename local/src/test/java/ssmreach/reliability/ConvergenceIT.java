@@ -18,7 +18,7 @@ import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /**
  * A run broken after a partial success, then run again, completes without duplicates; a completed

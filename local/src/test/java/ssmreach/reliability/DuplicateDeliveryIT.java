@@ -24,7 +24,7 @@ import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /** EventBridge delivers at least once: the same CreateSubnet event twice is one remediation's worth of change. */
 @ExtendWith(LocalAwsExtension.class)

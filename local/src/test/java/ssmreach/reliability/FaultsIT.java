@@ -18,7 +18,7 @@ import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /**
  * The default scenario and the concurrency scenario while EC2 throttles, fails with 500/503 and

@@ -21,7 +21,7 @@ import ssmreach.local.FaultInjector.Kind;
 import ssmreach.local.LocalAws;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
-import ssmreach.testing.World;
+import ssmreach.local.World;
 
 /** The strictness proxy's endpoint rules and faults, called with the SDK as the functions call them. */
 @ExtendWith(LocalAwsExtension.class)

@@ -1,9 +1,9 @@
-package ssmreach.testing;
+package ssmreach.local;
 
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Tag;
 
-/** Seeds the emulator with VPCs, subnets and routes, straight to moto (not recorded). */
+/** Seeds the emulator with VPCs, subnets, routes and instances, straight to moto (not recorded): for tests and the benchmark. */
 public record World(Ec2Client ec2) {
     public String vpc(String cidr) {
         String vpcId = ec2.createVpc(r -> r.cidrBlock(cidr)).vpc().vpcId();
