@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -109,6 +110,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
 
         List<Endpoint> endpoints = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
+        List<String> conflicts = new ArrayList<>();
         for (String service : settings.services()) {
             String serviceName = settings.serviceName(service);
             List<VpcEndpoint> ofService = existing.stream()
@@ -116,9 +118,9 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             InterfacePlan plan = EndpointPlanner.planInterface(service, offers.get(serviceName), ofService, groups, vpc);
             findings.addAll(plan.findings());
             if (plan.creates()) {
-                endpoints.add(create(vpc, plan, dryRun, actions, findings));
+                attempt(() -> create(vpc, plan, dryRun, actions, findings), endpoints, conflicts);
             } else if (plan.existing() != null) {
-                endpoints.add(extend(vpc, plan, dryRun, actions, findings));
+                attempt(() -> extend(vpc, plan, dryRun, actions, findings), endpoints, conflicts);
             }
         }
         if (settings.s3Gateway()) {
@@ -127,11 +129,26 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
                     .filter(e -> s3.equals(e.serviceName()) && e.vpcEndpointType() == VpcEndpointType.GATEWAY).toList();
             GatewayPlan plan = EndpointPlanner.planGateway(s3, gateways, vpc);
             if (plan.creates() || plan.existing() != null) {
-                endpoints.add(gateway(vpc, plan, dryRun, actions, findings));
+                attempt(() -> gateway(vpc, plan, dryRun, actions, findings), endpoints, conflicts);
             }
+        }
+        if (!conflicts.isEmpty()) {
+            throw new ConcurrentChange(String.join("; ", conflicts));
         }
         return new EndpointsReport(endpoints, actions, findings,
                 endpoints.stream().allMatch(Endpoint::available), endpoints.stream().noneMatch(Endpoint::pending));
+    }
+
+    /**
+     * One endpoint's step. A conflict is noted and the other endpoints go on: the round re-reads
+     * once at its end, so conflicts on several services need one round, not one each.
+     */
+    private static void attempt(Supplier<Endpoint> step, List<Endpoint> endpoints, List<String> conflicts) {
+        try {
+            endpoints.add(step.get());
+        } catch (ConcurrentChange change) {
+            conflicts.add(change.getMessage());
+        }
     }
 
     private Endpoint create(VpcContext vpc, InterfacePlan plan, boolean dryRun, List<Action> actions, List<Finding> findings) {
@@ -163,7 +180,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         return ec2.createVpcEndpoint(r -> r.vpcId(vpc.vpcId()).serviceName(plan.offer().serviceName())
                 .vpcEndpointType(VpcEndpointType.INTERFACE).privateDnsEnabled(true)
                 .subnetIds(plan.subnetIds()).securityGroupIds(groups)
-                .clientToken(clientToken(vpc.executionId() + "|" + vpc.vpcId(), plan.offer().serviceName(), plan.subnetIds(), groups))
+                .clientToken(clientToken(tokenScope(vpc), plan.offer().serviceName(), plan.subnetIds(), groups))
                 .tagSpecifications(tags("ssm-reach-" + plan.service()))
                 .dryRun(dryRun)).vpcEndpoint();
     }
@@ -224,7 +241,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
     private VpcEndpoint createGateway(VpcContext vpc, GatewayPlan plan, boolean dryRun) {
         return ec2.createVpcEndpoint(r -> r.vpcId(vpc.vpcId()).serviceName(plan.serviceName())
                 .vpcEndpointType(VpcEndpointType.GATEWAY).routeTableIds(plan.routeTableIds())
-                .clientToken(clientToken(vpc.vpcId(), plan.serviceName(), plan.routeTableIds(), List.of()))
+                .clientToken(clientToken(tokenScope(vpc), plan.serviceName(), plan.routeTableIds(), List.of()))
                 .tagSpecifications(tags("ssm-reach-s3"))
                 .dryRun(dryRun)).vpcEndpoint();
     }
@@ -312,13 +329,18 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
                 request.executionId());
     }
 
+    /** What a token is unique to: this execution and this VPC. */
+    private static String tokenScope(VpcContext vpc) {
+        return vpc.executionId() + "|" + vpc.vpcId();
+    }
+
     /**
      * The idempotency token: the same request gives the same token, so a retry after a timeout
-     * cannot create a second endpoint. An interface endpoint's token also names the execution:
-     * another execution that asks for the same endpoint gets AWS's private-DNS conflict, re-reads
-     * and reuses it, rather than a replayed answer that it would report as its own creation. (The
-     * S3 gateway has no such conflict, so its token is the VPC's: concurrent executions converge on
-     * one gateway.) At most 64 ASCII characters.
+     * cannot create a second endpoint. The token also names the execution: another execution that
+     * asks for the same endpoint is refused by AWS (the private-DNS conflict for an interface
+     * endpoint, RouteAlreadyExists for a gateway on a table already routed to S3), re-reads and
+     * reuses it, rather than getting a replayed answer that it would report as its own creation.
+     * At most 64 ASCII characters.
      */
     static String clientToken(String scope, String serviceName, List<String> placement, List<String> groups) {
         String key = scope + "|" + serviceName + "|" + String.join(",", new TreeSet<>(placement)) + "|" + String.join(",", groups);

@@ -505,6 +505,23 @@ class EnsureEndpointsHandlerTest {
     }
 
     @Test
+    void conflictsOnSeveralServicesAreResolvedByOneReread() {
+        offered(SSM, SSMMESSAGES, S3);
+        VpcEndpoint theirSsm = ssmEndpoint("vpce-0ssm", HOST_A, HOST_B);
+        VpcEndpoint theirMessages = interfaceEndpoint("vpce-0msg", SSMMESSAGES, "available", true, HOST_A, HOST_B)
+                .groups(groupRef(MANAGED_SG)).build();
+        endpointsRead(List.of(), List.of(theirSsm, theirMessages));
+        when(ec2.createVpcEndpoint(any(CreateVpcEndpointRequest.class))).thenThrow(ec2Error("InvalidParameter", CONFLICTING_DNS));
+
+        EndpointsReport report = handler(Map.of("SERVICES", "ssm,ssmmessages", "S3_GATEWAY", "false")).handle(request(false));
+
+        verify(ec2, times(2)).createVpcEndpoint(any(CreateVpcEndpointRequest.class));
+        verify(ec2, times(2)).describeVpcEndpoints(any(DescribeVpcEndpointsRequest.class));
+        assertEquals(List.of("vpce-0ssm", "vpce-0msg"), report.endpoints().stream().map(Endpoint::id).toList());
+        assertEquals(List.of(), report.actions());
+    }
+
+    @Test
     void otherInvalidParameterIsNotTakenForAConflict() {
         offered(SSM, S3);
         endpointsRead(List.of());
@@ -565,6 +582,42 @@ class EnsureEndpointsHandlerTest {
         verify(ec2, times(1)).modifyVpcEndpoint(any(ModifyVpcEndpointRequest.class));
         assertEquals(List.of("rtb-0a", "rtb-0b"), report.endpoints().get(1).routeTableIds());
         assertEquals(List.of(), report.actions());
+    }
+
+    @Test
+    void gatewayTokenIsTheSameForARetryAndDiffersForAnotherExecution() {
+        offered(SSM, S3);
+        endpointsRead(List.of(ssmEndpoint("vpce-0ssm", HOST_A, HOST_B)));
+        createSucceeds();
+        EnsureEndpointsHandler handler = handler(Map.of("SERVICES", "ssm"));
+
+        handler.handle(request(false));
+        handler.handle(request(false));
+        EndpointRequest same = request(false);
+        handler.handle(new EndpointRequest(same.classification(), same.vpc(), false, EXECUTION.replace("run-1", "run-2")));
+
+        ArgumentCaptor<CreateVpcEndpointRequest> captor = ArgumentCaptor.forClass(CreateVpcEndpointRequest.class);
+        verify(ec2, times(3)).createVpcEndpoint(captor.capture());
+        List<String> tokens = captor.getAllValues().stream().map(CreateVpcEndpointRequest::clientToken).toList();
+        assertEquals(tokens.get(0), tokens.get(1), "a retry of the same execution sends the same token");
+        assertNotEquals(tokens.get(0), tokens.get(2), "another execution is refused with RouteAlreadyExists, not replayed");
+    }
+
+    @Test
+    void gatewayCreatedMeanwhileByAnotherExecutionIsReusedNotClaimed() {
+        offered(SSM, S3);
+        VpcEndpoint ssm = ssmEndpoint("vpce-0ssm", HOST_A, HOST_B);
+        endpointsRead(List.of(ssm), List.of(ssm, gatewayEndpoint("vpce-0s3", "available", "rtb-0a", "rtb-0b").tags(managedTag()).build()));
+        when(ec2.createVpcEndpoint(any(CreateVpcEndpointRequest.class)))
+                .thenThrow(ec2Error("RouteAlreadyExists", "route table rtb-0a already has a route with destination-prefix-list-id pl-63a5400a"));
+
+        EndpointsReport report = handler(Map.of("SERVICES", "ssm")).handle(request(false));
+
+        verify(ec2, times(1)).createVpcEndpoint(any(CreateVpcEndpointRequest.class));
+        verify(ec2, never()).modifyVpcEndpoint(any(ModifyVpcEndpointRequest.class));
+        assertEquals(List.of(new Endpoint("vpce-0s3", "s3", "Gateway", "available", false, List.of(), List.of("rtb-0a", "rtb-0b"), true)),
+                report.endpoints().subList(1, 2));
+        assertEquals(List.of(), report.actions(), "the other execution's creation is not reported as this one's");
     }
 
     @Test

@@ -30,6 +30,9 @@ import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
  *       {@code InvalidParameter} "... conflicting DNS domain ...";</li>
  *   <li>one subnet per Availability Zone and endpoint, on CreateVpcEndpoint and on
  *       ModifyVpcEndpoint's AddSubnetId: {@code DuplicateSubnetsInSameZone};</li>
+ *   <li>one gateway endpoint route per service and route table: a gateway endpoint given a table
+ *       that another gateway of the service already routes fails with {@code RouteAlreadyExists},
+ *       on CreateVpcEndpoint and on ModifyVpcEndpoint's AddRouteTableId;</li>
  *   <li>a new endpoint (and one given new subnets) is {@code pending} for a while before it is
  *       {@code available}.</li>
  * </ul>
@@ -43,16 +46,18 @@ public final class StrictEc2Rules {
      * @param clientTokens ClientToken idempotency and IdempotentParameterMismatch
      * @param privateDnsConflicts the "conflicting DNS domain" error
      * @param oneSubnetPerZone DuplicateSubnetsInSameZone
+     * @param oneGatewayRoutePerTable RouteAlreadyExists
      * @param pendingFor how long a created or extended endpoint stays {@code pending} (zero: never)
      */
-    public record Config(boolean clientTokens, boolean privateDnsConflicts, boolean oneSubnetPerZone, Duration pendingFor) {
+    public record Config(boolean clientTokens, boolean privateDnsConflicts, boolean oneSubnetPerZone, boolean oneGatewayRoutePerTable,
+                         Duration pendingFor) {
         /** As AWS behaves, with a short pending time that keeps local runs quick. */
-        public static final Config AWS = new Config(true, true, true, Duration.ofSeconds(2));
+        public static final Config AWS = new Config(true, true, true, true, Duration.ofSeconds(2));
         /** moto as it is. */
-        public static final Config LENIENT = new Config(false, false, false, Duration.ZERO);
+        public static final Config LENIENT = new Config(false, false, false, false, Duration.ZERO);
 
         public Config withPendingFor(Duration pending) {
-            return new Config(clientTokens, privateDnsConflicts, oneSubnetPerZone, pending);
+            return new Config(clientTokens, privateDnsConflicts, oneSubnetPerZone, oneGatewayRoutePerTable, pending);
         }
     }
 
@@ -148,12 +153,18 @@ public final class StrictEc2Rules {
             }
         }
         boolean iface = "Interface".equalsIgnoreCase(form.getOrDefault("VpcEndpointType", "Gateway"));
+        if (config.oneGatewayRoutePerTable() && !iface) {
+            String routed = routedAlready(form.get("VpcId"), form.get("ServiceName"), null, indexed(form, "RouteTableId."));
+            if (routed != null) {
+                return routeExists(routed);
+            }
+        }
         if (config.privateDnsConflicts() && iface && "true".equalsIgnoreCase(form.get("PrivateDnsEnabled"))) {
             String service = form.get("ServiceName");
             String vpc = form.get("VpcId");
             boolean conflict = endpointsOf(vpc).stream().anyMatch(e -> String.valueOf(service).equals(e.serviceName())
                     && "Interface".equalsIgnoreCase(e.vpcEndpointTypeAsString()) && Boolean.TRUE.equals(e.privateDnsEnabled())
-                    && !GONE_STATES.contains(String.valueOf(e.stateAsString()).toLowerCase()));
+                    && live(e));
             if (conflict) {
                 return error(400, "InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting "
                         + "DNS domain for " + service + " in the VPC " + vpc);
@@ -192,6 +203,14 @@ public final class StrictEc2Rules {
                 if (duplicate != null) {
                     return duplicateZone(duplicate);
                 }
+            }
+        }
+        List<String> addedTables = indexed(form, "AddRouteTableId.");
+        if (config.oneGatewayRoutePerTable() && !addedTables.isEmpty() && endpointId != null) {
+            VpcEndpoint endpoint = endpoint(endpointId);
+            String routed = endpoint == null ? null : routedAlready(endpoint.vpcId(), endpoint.serviceName(), endpointId, addedTables);
+            if (routed != null) {
+                return routeExists(routed);
             }
         }
         Upstream answer = forward.send();
@@ -245,10 +264,35 @@ public final class StrictEc2Rules {
     private boolean stillExists(String endpointId) {
         try {
             return moto.describeVpcEndpoints(r -> r.vpcEndpointIds(endpointId)).vpcEndpoints().stream()
-                    .anyMatch(e -> !GONE_STATES.contains(String.valueOf(e.stateAsString()).toLowerCase()));
+                    .anyMatch(StrictEc2Rules::live);
         } catch (SdkException e) {
             return false;
         }
+    }
+
+    private static boolean live(VpcEndpoint endpoint) {
+        return !GONE_STATES.contains(String.valueOf(endpoint.stateAsString()).toLowerCase());
+    }
+
+    private VpcEndpoint endpoint(String endpointId) {
+        try {
+            return moto.describeVpcEndpoints(r -> r.vpcEndpointIds(endpointId)).vpcEndpoints().stream().findFirst().orElse(null);
+        } catch (SdkException e) {
+            return null; // the emulator gives its own answer
+        }
+    }
+
+    /**
+     * The first of {@code tables} that a live gateway endpoint of {@code service} in the VPC (other
+     * than {@code except}) already routes; null if none.
+     */
+    private String routedAlready(String vpcId, String service, String except, List<String> tables) {
+        Set<String> routed = new java.util.HashSet<>();
+        endpointsOf(vpcId).stream()
+                .filter(e -> "Gateway".equalsIgnoreCase(e.vpcEndpointTypeAsString()) && String.valueOf(service).equals(e.serviceName()))
+                .filter(e -> !e.vpcEndpointId().equals(except) && live(e))
+                .forEach(e -> routed.addAll(e.routeTableIds()));
+        return tables.stream().filter(routed::contains).findFirst().orElse(null);
     }
 
     private List<VpcEndpoint> endpointsOf(String vpcId) {
@@ -286,6 +330,11 @@ public final class StrictEc2Rules {
     private static AwsReply duplicateZone(String subnet) {
         return error(400, "DuplicateSubnetsInSameZone", "Found another VPC endpoint subnet in the availability zone of " + subnet
                 + ". VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.");
+    }
+
+    private static AwsReply routeExists(String routeTable) {
+        return error(400, "RouteAlreadyExists", "route table " + routeTable
+                + " already has a route with destination-prefix-list-id of the gateway endpoint's service");
     }
 
     private static AwsReply error(int status, String code, String message) {

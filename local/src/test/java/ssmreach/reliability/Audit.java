@@ -169,6 +169,14 @@ final class Audit {
                 + execution.events().stream().filter(e -> e.error() != null).map(e -> e.json().toString()).limit(5).toList();
     }
 
+    /** What was retried, as "state: error" counts over the executions, e.g. {"EnsureEndpoints: ...RetryableAwsException": 2}. */
+    static Map<String, Integer> retried(List<Execution> executions) {
+        Map<String, Integer> retried = new TreeMap<>();
+        executions.stream().flatMap(e -> e.events().stream()).filter(e -> "StateRetried".equals(e.type()))
+                .forEach(e -> retried.merge(e.state() + ": " + e.error(), 1, Integer::sum));
+        return retried;
+    }
+
     /** StateRetried events of an execution, nested ones included. */
     static long retries(Execution execution) {
         return execution.events().stream().filter(e -> "StateRetried".equals(e.type())).count();

@@ -121,6 +121,31 @@ class StrictEc2RulesIT {
     }
 
     @Test
+    void secondGatewayOnARoutedTableIsRouteAlreadyExists() {
+        Ec2Client ec2 = strict(StrictEc2Rules.Config.AWS, FaultInjector.none());
+        String vpc = world.vpc("10.0.0.0/16");
+        String routed = world.mainRouteTable(vpc);
+        String other = world.ownRouteTable(vpc, world.subnet(vpc, "10.0.1.0/24", "us-east-1a"));
+        String first = ec2.createVpcEndpoint(gateway(vpc, "t1", routed)).vpcEndpoint().vpcEndpointId();
+
+        Ec2Exception create = assertThrows(Ec2Exception.class, () -> ec2.createVpcEndpoint(gateway(vpc, "t2", other, routed)));
+        assertEquals("RouteAlreadyExists", create.awsErrorDetails().errorCode());
+        assertEquals(List.of(first), endpoints(vpc).stream().map(VpcEndpoint::vpcEndpointId).toList());
+        assertEquals(first, ec2.createVpcEndpoint(gateway(vpc, "t1", routed)).vpcEndpoint().vpcEndpointId(),
+                "a retry with the first token is answered, not refused");
+
+        String second = ec2.createVpcEndpoint(gateway(vpc, "t3", other)).vpcEndpoint().vpcEndpointId();
+        Ec2Exception modify = assertThrows(Ec2Exception.class, () -> ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(second).addRouteTableIds(routed)));
+        assertEquals("RouteAlreadyExists", modify.awsErrorDetails().errorCode());
+        assertEquals(2, endpoints(vpc).size(), "a gateway on another table is allowed");
+    }
+
+    private static Consumer<CreateVpcEndpointRequest.Builder> gateway(String vpc, String token, String... routeTables) {
+        return r -> r.vpcId(vpc).serviceName("com.amazonaws.us-east-1.s3").vpcEndpointType(VpcEndpointType.GATEWAY)
+                .routeTableIds(routeTables).clientToken(token);
+    }
+
+    @Test
     void newEndpointIsPendingThenAvailable() throws InterruptedException {
         Ec2Client ec2 = strict(StrictEc2Rules.Config.AWS.withPendingFor(Duration.ofMillis(1500)), FaultInjector.none());
         String vpc = world.vpc("10.0.0.0/16");
