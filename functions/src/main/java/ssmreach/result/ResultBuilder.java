@@ -1,5 +1,7 @@
 package ssmreach.result;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.stream.Collectors;
 import ssmreach.contract.Action;
 import ssmreach.contract.Diagnosis;
 import ssmreach.contract.Endpoint;
+import ssmreach.contract.ErrorInfo;
 import ssmreach.contract.Finding;
 import ssmreach.contract.InstanceRegistration;
 import ssmreach.contract.ProfileResult;
@@ -18,6 +21,7 @@ import ssmreach.contract.Severity;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.WorkflowState;
+import ssmreach.core.Json;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.Settings;
 
@@ -25,6 +29,8 @@ import ssmreach.core.Settings;
 final class ResultBuilder {
     /** Hours in an average month, as AWS prices monthly figures. */
     static final BigDecimal HOURS_PER_MONTH = BigDecimal.valueOf(730);
+    /** A cause quoted in a finding is cut here: findings are read by people and published in events. */
+    private static final int MAX_CAUSE = 400;
 
     private final Settings settings;
     private final Clock clock;
@@ -56,6 +62,11 @@ final class ResultBuilder {
         profiles.forEach(p -> {
             actions.addAll(p.actions());
             findings.addAll(p.findings());
+            if (p.error() != null) {
+                findings.add(new Finding("PROFILE_STEP_FAILED", Severity.ERROR, p.instanceId(),
+                        "The profile step failed for this instance: " + p.error().error() + ": " + causeMessage(p.error()),
+                        "Fix the cause, then run ssm-reach again with {\"instanceId\": \"" + p.instanceId() + "\"}"));
+            }
         });
         if (state.diagnosis() != null) {
             state.diagnosis().instances().forEach(d -> findings.addAll(d.findings()));
@@ -68,6 +79,27 @@ final class ResultBuilder {
         return new Result(outcome(state, actions, findings, endpoints, instances), target == null ? null : target.source(),
                 target != null && target.dryRun(), classification == null ? (target == null ? null : target.vpcId()) : classification.vpcId(),
                 subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, state.error(), clock.instant().toString());
+    }
+
+    /**
+     * A Lambda error's cause is its JSON ({"errorMessage", "errorType", ...}); other causes are plain
+     * text, sometimes led by the error's name, which the finding already gives.
+     */
+    static String causeMessage(ErrorInfo error) {
+        String cause = error.cause();
+        if (cause == null) {
+            return "no cause given";
+        }
+        String message = cause.startsWith(error.error() + ": ") ? cause.substring(error.error().length() + 2) : cause;
+        try {
+            JsonNode parsed = Json.MAPPER.readTree(cause);
+            if (parsed != null && parsed.hasNonNull("errorMessage")) {
+                message = parsed.get("errorMessage").asText();
+            }
+        } catch (JsonProcessingException e) {
+            // plain text: as it is
+        }
+        return message.length() > MAX_CAUSE ? message.substring(0, MAX_CAUSE) + "…" : message;
     }
 
     private static List<Result.InstanceResult> instances(WorkflowState state, List<ProfileResult> profiles) {

@@ -31,6 +31,7 @@ import ssmreach.contract.Action;
 import ssmreach.contract.Diagnosis;
 import ssmreach.contract.EndpointsReport;
 import ssmreach.contract.ErrorInfo;
+import ssmreach.contract.ErrorInfo;
 import ssmreach.contract.Finding;
 import ssmreach.contract.InstanceRegistration;
 import ssmreach.contract.InstanceSelection;
@@ -320,6 +321,40 @@ class ResultBuilderTest {
                 result.instances());
         assertEquals(List.of(ASSOCIATE), result.actions());
         assertEquals("remediated", result.outcome());
+    }
+
+    @Test
+    void profileStepFailedForOneInstanceIsItsFindingAndTheOtherStillCounts() throws Exception {
+        // As the definition's per-instance Catch passes it on: the item's ids, "failed", and the Lambda error.
+        ProfileResult failed = Json.MAPPER.readValue("""
+                {"instanceId": "%s", "subnetId": "%s", "profileAction": "failed", "registrationExpected": false,
+                 "actions": [], "findings": [],
+                 "error": {"Error": "ssmreach.core.AwsFailureException",
+                           "Cause": "{\\"errorMessage\\": \\"UnauthorizedOperation: not allowed\\", \\"errorType\\": \\"x\\", \\"stackTrace\\": []}"}}
+                """.formatted(OTHER, SUBNET), ProfileResult.class);
+        WorkflowState state = withInstances(compliant(), selected(List.of(INSTANCE, OTHER)), List.of(associated(INSTANCE), failed),
+                registration(online(INSTANCE, 30)), null);
+
+        Result result = builder.build(state);
+
+        assertEquals("incomplete", result.outcome());
+        assertEquals(List.of("associated", "failed"), result.instances().stream().map(Result.InstanceResult::profileAction).toList());
+        assertEquals(List.of("Online", "not-awaited"), result.instances().stream().map(Result.InstanceResult::registration).toList());
+        assertEquals(List.of(new Finding("PROFILE_STEP_FAILED", Severity.ERROR, OTHER,
+                "The profile step failed for this instance: ssmreach.core.AwsFailureException: UnauthorizedOperation: not allowed",
+                "Fix the cause, then run ssm-reach again with {\"instanceId\": \"" + OTHER + "\"}")), result.findings());
+    }
+
+    @Test
+    void plainTextCauseIsQuotedWithoutTheErrorNameAndLongOnesAreCut() {
+        assertEquals("Task timed out after 120 seconds",
+                ResultBuilder.causeMessage(new ErrorInfo("States.Timeout", "Task timed out after 120 seconds")));
+        assertEquals("UnauthorizedOperation: not allowed", ResultBuilder.causeMessage(
+                new ErrorInfo("ssmreach.core.AwsFailureException", "ssmreach.core.AwsFailureException: UnauthorizedOperation: not allowed")));
+        assertEquals("no cause given", ResultBuilder.causeMessage(new ErrorInfo("States.Timeout", null)));
+        String cut = ResultBuilder.causeMessage(new ErrorInfo("x", "x".repeat(1000)));
+        assertEquals(401, cut.length());
+        assertTrue(cut.endsWith("…"));
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.iam.IamClient;
+import ssmreach.core.AwsFailureException;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
@@ -150,6 +151,35 @@ class InstanceRegistrationIT {
         assertEquals("incomplete", result.path("outcome").asText());
         assertEquals("not-registered", instance(result, instance).path("registration").asText());
         assertTrue(codes(result).contains("ENDPOINT_SG_BLOCKS_HTTPS"), codes(result).toString());
+    }
+
+    @Test
+    void profileStepFailingForOneInstanceIsReportedAndTheOtherStillComesOnline() {
+        String first = world.instance(subnet, null);
+        String second = world.instance(subnet, null);
+        LocalWorkflow workflow = workflow(Map.of());
+        workflow.lambda().failNext("EnsureInstanceProfile", 1,
+                () -> new AwsFailureException("UnauthorizedOperation", "You are not authorized to perform this operation.", null));
+
+        Execution execution = workflow.execute("{\"subnetId\": \"" + subnet + "\"}");
+
+        assertTrue(execution.succeeded(), () -> "one instance's failure is not the execution's: " + execution.error());
+        assertTrue(execution.path().contains("CheckRegistration") && !execution.path().contains("ReportFailure"), execution.path().toString());
+        JsonNode result = execution.output();
+        assertEquals("incomplete", result.path("outcome").asText());
+        Map<String, String> actions = new HashMap<>();
+        for (String instance : List.of(first, second)) {
+            actions.put(instance(result, instance).path("profileAction").asText(), instance);
+        }
+        assertEquals(java.util.Set.of("associated", "failed"), actions.keySet(), result.path("instances").toString());
+        String failed = actions.get("failed");
+        String other = actions.get("associated");
+        assertEquals("not-awaited", instance(result, failed).path("registration").asText());
+        assertEquals("Online", instance(result, other).path("registration").asText());
+        assertEquals(OURS, profileOf(other));
+        JsonNode finding = result.path("findings").get(codes(result).indexOf("PROFILE_STEP_FAILED"));
+        assertEquals(failed, finding.path("resource").asText());
+        assertTrue(finding.path("message").asText().contains("UnauthorizedOperation"), finding.toString());
     }
 
     @Test
