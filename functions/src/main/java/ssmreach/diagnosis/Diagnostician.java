@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.NetworkAclEntry;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
@@ -25,6 +27,8 @@ import ssmreach.subnet.RouteClassifier;
 public final class Diagnostician {
     private static final List<String> AGENT_SERVICES = List.of("ssm", "ssmmessages", "ec2messages");
     private static final String ANYWHERE = "0.0.0.0/0";
+    /** Ports of the ephemeral ranges of Linux and Windows, their bounds included. */
+    private static final List<Integer> EPHEMERAL_PORTS = List.of(32768, 49152, 60999, 65535);
 
     private Diagnostician() {}
 
@@ -77,6 +81,7 @@ public final class Diagnostician {
                 || (route.route() == Route.EGRESS && route.target() != null && route.target().startsWith("nat-"));
         checks.passed.add("route: " + (route.target() == null ? "no default route" : "default route to " + route.target()));
         String destination;
+        Set<String> endpointGroups = Set.of();
         if (internet) {
             destination = ANYWHERE;
         } else {
@@ -84,6 +89,8 @@ public final class Diagnostician {
             for (String service : AGENT_SERVICES) {
                 endpoint(id, service, facts, subnetCidr, checks);
             }
+            endpointGroups = AGENT_SERVICES.stream().flatMap(service -> privateDnsEndpoints(facts, service).stream())
+                    .flatMap(e -> e.groups().stream().map(SecurityGroupIdentifier::groupId)).collect(Collectors.toSet());
             checks.check("vpc-dns-support", facts.dnsSupport(), "VPC_DNS_ATTRIBUTE_OFF", Severity.ERROR, facts.subnet().vpcId(),
                     "enableDnsSupport is off: private DNS names of the endpoints do not resolve",
                     "aws ec2 modify-vpc-attribute --vpc-id " + facts.subnet().vpcId() + " --enable-dns-support '{\"Value\":true}'");
@@ -94,7 +101,9 @@ public final class Diagnostician {
         List<SecurityGroup> instanceGroups = facts.instance().securityGroups().stream()
                 .map(g -> facts.groups().get(g.groupId())).filter(g -> g != null).toList();
         // EC2 lists at least one group for every instance; none listed (an emulator) means nothing to judge.
-        checks.check("instance-sg-egress", instanceGroups.isEmpty() || instanceGroups.stream().anyMatch(g -> allowsHttpsOut(g, destination)),
+        Set<String> reachableGroups = endpointGroups;
+        checks.check("instance-sg-egress", instanceGroups.isEmpty()
+                        || instanceGroups.stream().anyMatch(g -> allowsHttpsOut(g, destination, reachableGroups)),
                 "INSTANCE_SG_BLOCKS_HTTPS_OUT", Severity.ERROR, id,
                 "No security group of the instance lets TCP 443 out to " + destination,
                 "Add an outbound rule TCP 443 to " + destination + " on one of the instance's security groups");
@@ -103,12 +112,13 @@ public final class Diagnostician {
                     "NACL_BLOCKS_HTTPS_OUT", Severity.ERROR, facts.networkAcl().networkAclId(),
                     "The subnet's network ACL does not allow TCP 443 out to " + destination,
                     "Add an outbound rule TCP 443 to " + destination + " before any deny");
-            boolean ephemeral = List.of(1024, 32768, 65535).stream()
+            // The answers come back to the instance's ephemeral port: Linux uses 32768-60999, Windows 49152-65535.
+            boolean ephemeral = EPHEMERAL_PORTS.stream()
                     .allMatch(port -> naclAllows(facts.networkAcl().entries(), false, destination, port));
             checks.check("nacl-ephemeral-in", ephemeral, "NACL_BLOCKS_EPHEMERAL_IN", Severity.ERROR,
                     facts.networkAcl().networkAclId(),
-                    "The subnet's network ACL does not allow the return traffic (TCP 1024-65535 in) from " + destination,
-                    "Add an inbound rule TCP 1024-65535 from " + destination + " before any deny");
+                    "The subnet's network ACL does not allow the return traffic (TCP 32768-65535 in) from " + destination,
+                    "Add an inbound rule TCP 32768-65535 (or 1024-65535) from " + destination + " before any deny");
         }
         checks.check("dhcp-dns", facts.dnsServers().isEmpty(), "CUSTOM_DNS_SERVERS", Severity.WARNING, facts.subnet().vpcId(),
                 "The VPC's DHCP options use custom DNS servers " + facts.dnsServers()
@@ -116,17 +126,30 @@ public final class Diagnostician {
                 "Forward amazonaws.com queries to the Amazon-provided resolver (VPC CIDR base + 2)");
     }
 
-    private static void endpoint(String id, String service, InstanceFacts facts, String subnetCidr, Checks checks) {
+    private static List<VpcEndpoint> interfaceEndpoints(InstanceFacts facts, String service) {
         String name = "com.amazonaws." + facts.region() + "." + service;
-        List<VpcEndpoint> candidates = facts.endpoints().stream().filter(e -> name.equals(e.serviceName()))
+        return facts.endpoints().stream().filter(e -> name.equals(e.serviceName()))
                 .filter(e -> "Interface".equalsIgnoreCase(e.vpcEndpointTypeAsString())).toList();
-        Optional<VpcEndpoint> withDns = candidates.stream().filter(e -> Boolean.TRUE.equals(e.privateDnsEnabled()))
+    }
+
+    private static List<VpcEndpoint> privateDnsEndpoints(InstanceFacts facts, String service) {
+        return interfaceEndpoints(facts, service).stream().filter(e -> Boolean.TRUE.equals(e.privateDnsEnabled())).toList();
+    }
+
+    private static void endpoint(String id, String service, InstanceFacts facts, String subnetCidr, Checks checks) {
+        List<VpcEndpoint> candidates = interfaceEndpoints(facts, service);
+        Optional<VpcEndpoint> withDns = privateDnsEndpoints(facts, service).stream()
                 .min(Comparator.comparing(e -> "available".equalsIgnoreCase(e.stateAsString()) ? 0 : 1));
+        // Agents since 3.3.40.0 talk to ssmmessages, and Regions opened since 2024 have no ec2messages:
+        // without it only older agents fail.
+        boolean onlyOlderAgents = service.equals("ec2messages") && !privateDnsEndpoints(facts, "ssmmessages").isEmpty();
         if (!checks.check("endpoint-" + service, withDns.isPresent(), candidates.isEmpty() ? "ENDPOINT_MISSING" : "ENDPOINT_WITHOUT_PRIVATE_DNS",
-                Severity.ERROR, facts.subnet().vpcId(),
-                candidates.isEmpty() ? "No " + service + " endpoint in the VPC, and no route to the internet"
-                        : "The " + service + " endpoint has private DNS off: the agent does not use it",
-                "Run ssm-reach for subnet " + facts.subnet().subnetId())) {
+                onlyOlderAgents ? Severity.WARNING : Severity.ERROR, facts.subnet().vpcId(),
+                (candidates.isEmpty() ? "No " + service + " endpoint in the VPC, and no route to the internet"
+                        : "The " + service + " endpoint has private DNS off: the agent does not use it")
+                        + (onlyOlderAgents ? "; only SSM Agent versions before 3.3.40.0 need it (newer ones use ssmmessages)" : ""),
+                "Run ssm-reach for subnet " + facts.subnet().subnetId()
+                        + (onlyOlderAgents ? " with ec2messages in Services, or update the agent" : ""))) {
             return;
         }
         VpcEndpoint endpoint = withDns.get();
@@ -147,9 +170,15 @@ public final class Diagnostician {
                 "Run ssm-reach for subnet " + facts.subnet().subnetId());
     }
 
-    private static boolean allowsHttpsOut(SecurityGroup group, String destination) {
+    /**
+     * A rule lets HTTPS out to {@code destination} by a CIDR that contains it, or by a reference to
+     * a group of the endpoints (traffic to the endpoints' interfaces). Prefix lists are given the
+     * benefit of the doubt: their entries are not read.
+     */
+    private static boolean allowsHttpsOut(SecurityGroup group, String destination, Set<String> endpointGroups) {
         return group.ipPermissionsEgress().stream().filter(Diagnostician::coversHttps)
-                .anyMatch(p -> !p.userIdGroupPairs().isEmpty() || !p.prefixListIds().isEmpty()
+                .anyMatch(p -> !p.prefixListIds().isEmpty()
+                        || p.userIdGroupPairs().stream().anyMatch(pair -> endpointGroups.contains(pair.groupId()))
                         || p.ipRanges().stream().anyMatch(r -> Cidr.contains(r.cidrIp(), destination)));
     }
 

@@ -235,6 +235,22 @@ class DiagnosticianTest {
     }
 
     @Test
+    void missingEc2messagesBesideSsmmessagesOnlyWarnsForOlderAgents() {
+        InstanceDiagnosis d = diagnose(new Facts().endpoint("ec2messages", null));
+
+        Finding f = onlyFinding(d, "ENDPOINT_MISSING", Severity.WARNING, VPC);
+        assertTrue(f.message().contains("ec2messages") && f.message().contains("3.3.40.0"), f.message());
+    }
+
+    @Test
+    void missingEc2messagesWithoutSsmmessagesIsAnError() {
+        InstanceDiagnosis d = diagnose(new Facts().endpoint("ec2messages", null).endpoint("ssmmessages", null));
+
+        assertEquals(List.of("ENDPOINT_MISSING", "ENDPOINT_MISSING"), codes(d));
+        assertTrue(d.findings().stream().allMatch(f -> f.severity() == Severity.ERROR), d.findings().toString());
+    }
+
+    @Test
     void endpointOfAnotherRegionOrAGatewayDoesNotCount() {
         InstanceDiagnosis otherRegion = diagnose(new Facts().endpoint("ssm",
                 endpoint("ssm").serviceName("com.amazonaws.eu-west-1.ssm").build()));
@@ -403,6 +419,30 @@ class DiagnosticianTest {
     }
 
     @Test
+    void instanceGroupReferencingTheEndpointGroupPassesBehindEndpoints() {
+        passes(diagnose(new Facts().group(instanceGroup(toGroup(DiagnosisFixtures.ENDPOINT_SG)))), "instance-sg-egress");
+    }
+
+    @Test
+    void instanceGroupReferencingAnUnrelatedGroupIsAFinding() {
+        onlyFinding(diagnose(new Facts().group(instanceGroup(toGroup("sg-0999999999999999f")))),
+                "INSTANCE_SG_BLOCKS_HTTPS_OUT", Severity.ERROR, INSTANCE);
+    }
+
+    @Test
+    void instanceGroupReferencingAGroupDoesNotReachTheInternet() {
+        Facts facts = new Facts().routeTable(routeTable(defaultRoute("nat-0123456789abcdef0")))
+                .group(instanceGroup(toGroup(DiagnosisFixtures.ENDPOINT_SG)));
+
+        onlyFinding(diagnose(facts), "INSTANCE_SG_BLOCKS_HTTPS_OUT", Severity.ERROR, INSTANCE);
+    }
+
+    private static IpPermission toGroup(String groupId) {
+        return IpPermission.builder().ipProtocol("tcp").fromPort(443).toPort(443)
+                .userIdGroupPairs(software.amazon.awssdk.services.ec2.model.UserIdGroupPair.builder().groupId(groupId).build()).build();
+    }
+
+    @Test
     void instanceGroupsAreAllConsidered() {
         IpPermission ssh = tcp(22, 22, "0.0.0.0/0");
         Facts facts = new Facts().instance(instance("running").securityGroups(
@@ -476,6 +516,18 @@ class DiagnosticianTest {
                 entry(100, false, "6", 1024, 65535, VPC_CIDR, "allow"));
 
         passes(diagnose(new Facts().acl(entries)), "nacl-ephemeral-in");
+    }
+
+    @Test
+    void ephemeralRangeOfLinuxAndWindowsIsEnoughAndALinuxOnlyRangeIsNot() {
+        List<NetworkAclEntry> out = List.of(entry(100, true, "6", 443, 443, "0.0.0.0/0", "allow"));
+        List<NetworkAclEntry> both = with(with(defaultDenies(), entry(110, false, "6", 32768, 65535, "0.0.0.0/0", "allow")),
+                out.toArray(NetworkAclEntry[]::new));
+        List<NetworkAclEntry> linuxOnly = with(with(defaultDenies(), entry(110, false, "6", 32768, 60999, "0.0.0.0/0", "allow")),
+                out.toArray(NetworkAclEntry[]::new));
+
+        passes(diagnose(new Facts().acl(both)), "nacl-ephemeral-in");
+        onlyFinding(diagnose(new Facts().acl(linuxOnly)), "NACL_BLOCKS_EPHEMERAL_IN", Severity.ERROR, ACL);
     }
 
     @Test
