@@ -78,7 +78,7 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
         for (String id : request.instanceIds()) {
             Instance instance = instances.get(id);
             if (instance == null || instance.vpcId() == null) {
-                results.add(Diagnostician.diagnose(id, new InstanceFacts(settings.region(), null, null, Map.of(), false, false,
+                results.add(Diagnostician.diagnose(id, new InstanceFacts(settings.region(), null, null, Map.of(), false, false, false,
                         null, null, List.of(), Map.of(), null, List.of(), false, false, List.of(), ping.get(id))));
                 continue;
             }
@@ -98,7 +98,8 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
                 .filter(a -> a.associations().stream().anyMatch(x -> instance.subnetId().equals(x.subnetId()))).findFirst()
                 .or(() -> vpc.acls().stream().filter(a -> Boolean.TRUE.equals(a.isDefault())).findFirst()).orElse(null);
         boolean hasProfile = instance.iamInstanceProfile() != null;
-        Role role = hasProfile ? AgentPermissions.roleOf(iam, instance.iamInstanceProfile().arn()) : null;
+        AgentPermissions.ProfileRole profile = hasProfile ? AgentPermissions.roleOf(iam, instance.iamInstanceProfile().arn()) : null;
+        Role role = profile == null ? null : profile.role();
         List<String> denied = role == null ? null : AgentPermissions.denied(iam, role);
         Set<String> groupIds = new TreeSet<>();
         instance.securityGroups().forEach(g -> groupIds.add(g.groupId()));
@@ -107,7 +108,8 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
                 : ec2.describeSecurityGroups(r -> r.filters(filter("group-id", groupIds))).securityGroups().stream()
                         .collect(Collectors.toMap(SecurityGroup::groupId, Function.identity()));
         Map<String, String> zones = vpc.subnets().stream().collect(Collectors.toMap(Subnet::subnetId, Subnet::availabilityZone));
-        return new InstanceFacts(settings.region(), instance, subnet, zones, hasProfile, role != null, denied, table,
+        return new InstanceFacts(settings.region(), instance, subnet, zones, hasProfile, profile != null && profile.exists(),
+                role != null, denied, table,
                 vpc.endpoints(), groups, acl, vpc.cidrs(), vpc.dnsSupport(), vpc.dnsHostnames(), vpc.dnsServers(), pingStatus);
     }
 

@@ -61,6 +61,12 @@ public final class Diagnostician {
                         + AgentPermissions.MANAGED_POLICY)) {
             return;
         }
+        if (!checks.check("profile-exists", facts.profileExists(), "PROFILE_NOT_FOUND", Severity.ERROR, id,
+                "The instance's profile no longer exists in IAM: the agent gets no credentials",
+                "Associate an existing profile with " + AgentPermissions.MANAGED_POLICY
+                        + " (aws ec2 replace-iam-instance-profile-association), or recreate the profile")) {
+            return;
+        }
         if (!checks.check("profile-role", facts.profileHasRole(), "PROFILE_WITHOUT_ROLE", Severity.ERROR, id,
                 "The instance profile has no role", "Add a role with " + AgentPermissions.MANAGED_POLICY + " to the profile")) {
             return;

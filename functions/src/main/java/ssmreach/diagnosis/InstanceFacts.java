@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
  * Everything the diagnosis of one instance looks at, read beforehand so that the checks are pure.
  *
  * @param instance as EC2 describes it (null when it does not exist)
+ * @param profileExists whether IAM still has the instance's profile (false without one)
  * @param deniedActions the agent actions its role does not allow; null when there is no role to ask
  * @param routeTable the subnet's route table (explicit, else main)
  * @param endpoints the VPC's endpoints
@@ -29,6 +30,7 @@ public record InstanceFacts(
         Subnet subnet,
         Map<String, String> subnetZones,
         boolean hasProfile,
+        boolean profileExists,
         boolean profileHasRole,
         List<String> deniedActions,
         RouteTable routeTable,

@@ -2,6 +2,7 @@ package ssmreach.instance;
 
 import java.util.List;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.EvaluationResult;
 import software.amazon.awssdk.services.iam.model.Role;
 
@@ -29,11 +30,21 @@ public final class AgentPermissions {
                 .map(EvaluationResult::evalActionName).distinct().toList();
     }
 
-    /** The role of an instance profile (by ARN); null when the profile has none. */
-    public static Role roleOf(IamClient iam, String profileArn) {
+    /**
+     * An instance profile as IAM knows it now: {@code exists} is false when it was deleted while
+     * still associated; {@code role} is null when it has none.
+     */
+    public record ProfileRole(boolean exists, Role role) {}
+
+    /** The role of an instance profile (by ARN). */
+    public static ProfileRole roleOf(IamClient iam, String profileArn) {
         String name = profileArn.substring(profileArn.lastIndexOf('/') + 1);
-        List<Role> roles = iam.getInstanceProfile(r -> r.instanceProfileName(name)).instanceProfile().roles();
-        return roles.isEmpty() ? null : roles.getFirst();
+        try {
+            List<Role> roles = iam.getInstanceProfile(r -> r.instanceProfileName(name)).instanceProfile().roles();
+            return new ProfileRole(true, roles.isEmpty() ? null : roles.getFirst());
+        } catch (NoSuchEntityException e) {
+            return new ProfileRole(false, null);
+        }
     }
 
     /** arn:PARTITION:iam::aws:policy/AmazonSSMManagedInstanceCore, in the partition of the given ARN. */

@@ -95,7 +95,15 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
 
     private ProfileResult checkForeignRole(Instance instance, String profile, boolean dryRun, boolean awaitable,
                                            List<Action> actions, List<Finding> findings) {
-        Role role = AgentPermissions.roleOf(iam, profile);
+        AgentPermissions.ProfileRole profileRole = AgentPermissions.roleOf(iam, profile);
+        if (!profileRole.exists()) {
+            findings.add(new Finding("PROFILE_NOT_FOUND", Severity.ERROR, profile,
+                    "The instance's profile no longer exists in IAM: the agent gets no credentials",
+                    "Associate an existing profile with " + AgentPermissions.MANAGED_POLICY + " (aws ec2 "
+                            + "replace-iam-instance-profile-association), or recreate the profile; ssm-reach does not replace it"));
+            return result(instance, profile, "reported", false, actions, findings);
+        }
+        Role role = profileRole.role();
         if (role == null) {
             findings.add(new Finding("PROFILE_WITHOUT_ROLE", Severity.ERROR, profile,
                     "The instance's profile has no role: the agent gets no credentials",

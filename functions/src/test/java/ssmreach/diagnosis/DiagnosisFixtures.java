@@ -138,6 +138,7 @@ final class DiagnosisFixtures {
         Subnet subnet = DiagnosisFixtures.subnet();
         Map<String, String> subnetZones = Map.of(SUBNET, ZONE, SUBNET_B, ZONE_B);
         boolean hasProfile = true;
+        boolean profileExists = true;
         boolean profileHasRole = true;
         List<String> deniedActions = List.of();
         RouteTable routeTable = DiagnosisFixtures.routeTable();
@@ -160,6 +161,14 @@ final class DiagnosisFixtures {
             hasProfile = has;
             profileHasRole = withRole;
             deniedActions = denied;
+            return this;
+        }
+
+        /** The instance keeps an association with a profile IAM no longer has. */
+        Facts profileGone() {
+            profileExists = false;
+            profileHasRole = false;
+            deniedActions = null;
             return this;
         }
 
@@ -216,7 +225,7 @@ final class DiagnosisFixtures {
         }
 
         InstanceFacts build() {
-            return new InstanceFacts(REGION, instance, subnet, subnetZones, hasProfile, profileHasRole, deniedActions, routeTable,
+            return new InstanceFacts(REGION, instance, subnet, subnetZones, hasProfile, profileExists, profileHasRole, deniedActions, routeTable,
                     endpoints, groups, networkAcl, vpcCidrs, dnsSupport, dnsHostnames, dnsServers, pingStatus);
         }
     }

@@ -44,7 +44,7 @@ import ssmreach.diagnosis.DiagnosisFixtures.Facts;
 
 class DiagnosticianTest {
     private static final List<String> ALL_PASSED = List.of("instance-running", "metadata-service", "instance-profile",
-            "profile-role", "role-permissions", "route: no default route",
+            "profile-exists", "profile-role", "role-permissions", "route: no default route",
             "endpoint-ssm", "endpoint-ssm-available", "endpoint-ssm-sg", "endpoint-ssm-zone",
             "endpoint-ssmmessages", "endpoint-ssmmessages-available", "endpoint-ssmmessages-sg", "endpoint-ssmmessages-zone",
             "endpoint-ec2messages", "endpoint-ec2messages-available", "endpoint-ec2messages-sg", "endpoint-ec2messages-zone",
@@ -141,6 +141,15 @@ class DiagnosticianTest {
         assertFalse(d.passed().contains("instance-profile"));
         assertFalse(d.passed().contains("profile-role"));
         assertFalse(d.passed().contains("role-permissions"));
+    }
+
+    @Test
+    void profileDeletedWhileAssociatedIsAFindingAndTheRoleChecksAreNotMade() {
+        InstanceDiagnosis d = diagnose(new Facts().profileGone());
+
+        onlyFinding(d, "PROFILE_NOT_FOUND", Severity.ERROR, INSTANCE);
+        assertTrue(d.passed().contains("instance-profile"));
+        assertFalse(d.passed().contains("profile-role") || d.passed().contains("role-permissions"));
     }
 
     @Test

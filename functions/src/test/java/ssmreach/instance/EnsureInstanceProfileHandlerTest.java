@@ -416,6 +416,23 @@ class EnsureInstanceProfileHandlerTest {
         assertEquals(List.of("getInstanceProfile"), SdkMocks.operations(iam), "no role to simulate, nothing to attach to");
     }
 
+    @Test
+    void profileDeletedWhileAssociatedIsAFindingNotAFailure() {
+        described(ec2, running(FOREIGN_PROFILE));
+        when(iam.getInstanceProfile(any(software.amazon.awssdk.services.iam.model.GetInstanceProfileRequest.class)))
+                .thenThrow(software.amazon.awssdk.services.iam.model.NoSuchEntityException.builder()
+                        .message("Instance Profile app-profile cannot be found.").statusCode(404).build());
+
+        ProfileResult result = handler(Map.of("EXISTING_PROFILE", "attach-policy")).handle(request(false));
+
+        assertEquals("reported", result.profileAction());
+        assertFalse(result.registrationExpected());
+        assertEquals(List.of("PROFILE_NOT_FOUND"), result.findings().stream().map(Finding::code).toList());
+        assertEquals(FOREIGN_PROFILE, result.findings().getFirst().resource());
+        assertEquals(List.of("getInstanceProfile"), SdkMocks.operations(iam), "nothing attached, nothing replaced");
+        assertEquals(List.of("describeInstances"), SdkMocks.operations(ec2));
+    }
+
     // ---------------------------------------------------------------- state and metadata
 
     @ParameterizedTest(name = "{0}")
