@@ -169,11 +169,11 @@ final class Audit {
                 + execution.events().stream().filter(e -> e.error() != null).map(e -> e.json().toString()).limit(5).toList();
     }
 
-    /** What was retried, as "state: error" counts over the executions, e.g. {"EnsureEndpoints: ...RetryableAwsException": 2}. */
-    static Map<String, Integer> retried(List<Execution> executions) {
+    /** StateRetried events by state over the executions, nested ones included, e.g. {EnsureEndpoints=2}. */
+    static Map<String, Integer> retried(java.util.Collection<Execution> executions) {
         Map<String, Integer> retried = new TreeMap<>();
         executions.stream().flatMap(e -> e.events().stream()).filter(e -> "StateRetried".equals(e.type()))
-                .forEach(e -> retried.merge(e.state() + ": " + e.error(), 1, Integer::sum));
+                .forEach(e -> retried.merge(e.state(), 1, Integer::sum));
         return retried;
     }
 
