@@ -21,7 +21,7 @@ import ssmreach.testing.LocalAwsExtension;
 import ssmreach.local.World;
 
 /**
- * The default scenario and the concurrency scenario while EC2 throttles, fails with 500/503 and
+ * One isolated subnet and the concurrency scenario while EC2 throttles, fails with 500/503 and
  * answers slowly: the same end state as without faults, nothing duplicated, and the retries
  * (the SDK's and the workflow's) bounded: 20% throttling + 5% 5xx + latency on a quarter of the
  * calls (12 subnets in the full run, 10 in CI). Then connections closed before or after EC2 acted.
@@ -63,7 +63,7 @@ class FaultsIT {
     }
 
     @Test
-    void defaultScenarioUnderFaults() {
+    void oneSubnetUnderFaults() {
         String vpc = world.vpc("10.0.0.0/16");
         String subnet = world.subnet(vpc, "10.0.1.0/24", "us-east-1a");
 
@@ -73,7 +73,7 @@ class FaultsIT {
         assertEquals("remediated", execution.output().path("outcome").asText());
         Audit.converged(Audit.endState(aws.inspectEc2(), vpc), Set.of("us-east-1a"));
         Audit.safety(stack.calls, aws.inspectEc2(), vpc);
-        assertBounded(List.of(execution), "default scenario, 20% throttling + 5% 5xx");
+        assertBounded(List.of(execution), "one isolated subnet, 20% throttling + 5% 5xx");
     }
 
     @Test
