@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
+import ssmreach.local.Safety;
 
 /** Checks a scenario's expectations; each unmet one becomes a sentence saying what was expected and what was found. */
 final class Expectations {
@@ -78,6 +79,8 @@ final class Expectations {
                 }
             }
         }
+        // Whatever the scenario expects, this holds for every execution.
+        failures.addAll(Safety.violations(mutations, world.vpcBlocks()));
         if (expect.mutations() != null) {
             List<String> made = mutations.stream().map(CallLog.Call::operation).sorted().toList();
             List<String> expected = expect.mutations().stream().sorted().toList();

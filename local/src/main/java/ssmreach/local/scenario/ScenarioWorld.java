@@ -119,6 +119,16 @@ public final class ScenarioWorld {
         return stackProfileArn;
     }
 
+    /** The CIDR blocks of the scenario's VPCs, primary and secondary. */
+    public java.util.Set<String> vpcBlocks() {
+        java.util.Set<String> blocks = new java.util.TreeSet<>();
+        world.vpcs().forEach(vpc -> {
+            blocks.add(vpc.cidr());
+            blocks.addAll(vpc.secondaryCidrs());
+        });
+        return blocks;
+    }
+
     // ---------------------------------------------------------------- seeding
 
     private void seed() {
