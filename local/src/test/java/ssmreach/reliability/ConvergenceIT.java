@@ -14,7 +14,6 @@ import ssmreach.local.Execution;
 import ssmreach.local.FaultInjector;
 import ssmreach.local.FaultInjector.ScriptedError;
 import ssmreach.local.LocalAws;
-import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
@@ -39,13 +38,11 @@ class ConvergenceIT {
 
     private void start(StrictEc2Rules.Config rules) {
         stack = new StrictStack(aws, rules, new FaultInjector(1));
-        String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
-        workflow = stack.workflow(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic)));
+        workflow = stack.workflow();
     }
 
     @AfterEach
     void tearDown() {
-        workflow.close();
         stack.close();
     }
 

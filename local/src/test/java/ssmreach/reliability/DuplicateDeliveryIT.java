@@ -20,7 +20,6 @@ import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
 import ssmreach.local.FaultInjector;
 import ssmreach.local.LocalAws;
-import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
@@ -44,13 +43,11 @@ class DuplicateDeliveryIT {
     @BeforeEach
     void setUp() {
         stack = new StrictStack(aws, StrictEc2Rules.Config.AWS, FaultInjector.none());
-        String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
-        workflow = stack.workflow(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic)));
+        workflow = stack.workflow();
     }
 
     @AfterEach
     void tearDown() {
-        workflow.close();
         stack.close();
     }
 

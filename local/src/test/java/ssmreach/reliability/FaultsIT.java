@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import ssmreach.local.Execution;
 import ssmreach.local.FaultInjector;
 import ssmreach.local.LocalAws;
-import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.StrictEc2Rules;
 import ssmreach.testing.LocalAwsExtension;
@@ -51,14 +49,12 @@ class FaultsIT {
     void setUp() {
         faults = new FaultInjector(SEED);
         stack = new StrictStack(aws, StrictEc2Rules.Config.AWS, faults);
-        String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
-        workflow = stack.workflow(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic)));
+        workflow = stack.workflow();
         faults.rates(FaultInjector.Rates.of(THROTTLE, SERVER_ERRORS, LATENCY, MAX_LATENCY));
     }
 
     @AfterEach
     void tearDown() {
-        workflow.close();
         stack.close();
     }
 

@@ -1,11 +1,10 @@
 package ssmreach.reliability;
 
-
 import java.net.URI;
-
 import java.time.Duration;
-
-
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
@@ -19,12 +18,6 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.core.Settings;
-
-
-
-
-
-
 import ssmreach.local.CallLog;
 import ssmreach.local.FaultInjector;
 import ssmreach.local.LocalAws;
@@ -33,10 +26,6 @@ import ssmreach.local.LocalWorkflow;
 import ssmreach.local.SsmFleet;
 import ssmreach.local.StrictAwsProxy;
 import ssmreach.local.StrictEc2Rules;
-
-
-
-
 
 /**
  * The functions and the workflow behind a strictness proxy of the test's own, on the emulator of
@@ -49,8 +38,11 @@ final class StrictStack implements AutoCloseable {
 
     final StrictAwsProxy proxy;
     final CallLog calls = new CallLog();
+    private final LocalAws aws;
+    private final List<LocalWorkflow> workflows = new CopyOnWriteArrayList<>();
 
     StrictStack(LocalAws aws, StrictEc2Rules.Config rules, FaultInjector faults) {
+        this.aws = aws;
         this.proxy = new StrictAwsProxy(aws.motoEndpoint(), SsmFleet.DEFAULT_REGISTRATION_DELAY, rules, faults);
     }
 
@@ -62,14 +54,22 @@ final class StrictStack implements AutoCloseable {
         return configure(Ec2Client.builder()).build();
     }
 
-    /** The workflow with the real handlers, their clients recorded and pointed at this proxy. */
+    /** The workflow with the default settings, its results published to a topic of the emulator. */
+    LocalWorkflow workflow() {
+        String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
+        return workflow(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic)));
+    }
+
+    /** The workflow with the real handlers, their clients recorded and pointed at this proxy; closed with the stack. */
     LocalWorkflow workflow(Settings settings) {
         Ec2Client ec2 = ec2();
         IamClient iam = configure(IamClient.builder()).build();
         SsmClient ssm = configure(SsmClient.builder()).build();
         EventBridgeClient events = configure(EventBridgeClient.builder()).build();
         SnsClient sns = configure(SnsClient.builder()).build();
-        return new LocalWorkflow(LocalFunctions.create(settings, ec2, iam, ssm, events, sns));
+        LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, ec2, iam, ssm, events, sns));
+        workflows.add(workflow);
+        return workflow;
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder) {
@@ -82,6 +82,7 @@ final class StrictStack implements AutoCloseable {
 
     @Override
     public void close() {
+        workflows.forEach(LocalWorkflow::close);
         proxy.close();
     }
 }
