@@ -2,6 +2,7 @@ package ssmreach.instance;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +28,12 @@ import ssmreach.core.Settings;
  */
 public class SelectInstancesHandler extends JsonHandler<SelectionRequest, InstanceSelection> {
     private static final List<String> LIVE_STATES = List.of("pending", "running");
+    /**
+     * The most instances one execution takes on: Step Functions carries at most 256 KB of state
+     * and each instance adds about 1 KB to it (its selection, profile result, registration and
+     * line in the result).
+     */
+    static final int MAX_INSTANCES = 100;
 
     private final Settings settings;
     private final Ec2Client ec2;
@@ -61,7 +68,7 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
             found = inScope.isEmpty() ? List.of() : describe(Filter.builder().name("subnet-id").values(inScope).build(),
                     Filter.builder().name("instance-state-name").values(LIVE_STATES).build());
         }
-        List<InstanceTarget> selected = new ArrayList<>();
+        List<Instance> eligible = new ArrayList<>();
         List<InstanceSelection.Skipped> skipped = new ArrayList<>();
         Set<String> seen = found.stream().map(Instance::instanceId).collect(Collectors.toSet());
         wanted.stream().filter(id -> !seen.contains(id))
@@ -71,12 +78,19 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
             SubnetClassification subnet = bySubnet.get(instance.subnetId());
             String reason = reasonToSkip(state, subnet);
             if (reason == null) {
-                selected.add(new InstanceTarget(instance.instanceId(), instance.subnetId(), state));
+                eligible.add(instance);
             } else {
                 skipped.add(new InstanceSelection.Skipped(instance.instanceId(), reason));
             }
         }
-        return new InstanceSelection(selected, skipped, !selected.isEmpty(), clock.instant().toString());
+        // Over the limit, those without a profile come first (then by id): a rerun takes on the next ones.
+        List<Instance> taken = eligible.size() <= MAX_INSTANCES ? eligible : eligible.stream()
+                .sorted(Comparator.comparing((Instance i) -> i.iamInstanceProfile() != null).thenComparing(Instance::instanceId))
+                .limit(MAX_INSTANCES).toList();
+        List<InstanceTarget> selected = taken.stream()
+                .map(i -> new InstanceTarget(i.instanceId(), i.subnetId(), i.state().nameAsString())).toList();
+        return new InstanceSelection(selected, skipped, !selected.isEmpty(), clock.instant().toString(),
+                eligible.size() - selected.size());
     }
 
     private String reasonToSkip(String state, SubnetClassification subnet) {

@@ -71,6 +71,12 @@ final class ResultBuilder {
         if (state.diagnosis() != null) {
             state.diagnosis().instances().forEach(d -> findings.addAll(d.findings()));
         }
+        if (state.instances() != null && state.instances().deferred() > 0) {
+            findings.add(new Finding("INSTANCES_DEFERRED", Severity.WARNING, classification == null ? null : classification.vpcId(),
+                    state.instances().deferred() + " more running instances of the target subnets were left for a later run: one "
+                            + "execution takes on at most " + state.instances().instances().size() + ", those without a profile first",
+                    "Run ssm-reach again for the same subnets or VPC: each run takes on the next ones"));
+        }
         List<Result.InstanceResult> instances = instances(state, profiles);
         int zonesAdded = actions.stream().mapToInt(Action::endpointZonesAdded).sum();
         BigDecimal monthlyCost = settings.hourlyEndpointPriceUsd().multiply(HOURS_PER_MONTH).multiply(BigDecimal.valueOf(zonesAdded));
@@ -153,7 +159,8 @@ final class ResultBuilder {
         }
         boolean endpointsBlocked = subnetsInScope && (endpoints.isEmpty() || !endpoints.stream().allMatch(Endpoint::available));
         boolean notOnline = instances.stream().anyMatch(i -> !i.registration().equals("not-awaited") && !i.registration().equals("Online"));
-        if (endpointsBlocked || notOnline || findings.stream().anyMatch(f -> f.severity() == Severity.ERROR)) {
+        boolean deferred = state.instances() != null && state.instances().deferred() > 0;
+        if (endpointsBlocked || notOnline || deferred || findings.stream().anyMatch(f -> f.severity() == Severity.ERROR)) {
             return "incomplete";
         }
         return actions.isEmpty() ? "compliant" : "remediated";

@@ -208,6 +208,44 @@ class SelectInstancesHandlerTest {
     }
 
     @Test
+    void overTheLimitThoseWithoutAProfileComeFirstAndTheRestIsDeferred() {
+        int over = SelectInstancesHandler.MAX_INSTANCES + 3;
+        List<software.amazon.awssdk.services.ec2.model.Instance> instances = new java.util.ArrayList<>();
+        for (int i = 0; i < over; i++) {
+            var b = instance(String.format("i-%017x", i), SUBNET, "running");
+            if (i < 10) { // the lowest ids have a profile: they must give way
+                b.iamInstanceProfile(p -> p.arn("arn:aws:iam::123456789012:instance-profile/app").id("AIPA0000000000000000"));
+            }
+            instances.add(b.build());
+        }
+        described(ec2, instances.toArray(software.amazon.awssdk.services.ec2.model.Instance[]::new));
+
+        InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(subnetTrigger(SUBNET), classification(inScope(SUBNET))));
+
+        assertEquals(SelectInstancesHandler.MAX_INSTANCES, selection.instances().size());
+        assertEquals(3, selection.deferred());
+        List<String> ids = selection.instances().stream().map(InstanceTarget::instanceId).toList();
+        assertEquals(String.format("i-%017x", 10), ids.getFirst(), "those without a profile first, by id");
+        assertEquals(List.of(String.format("i-%017x", 0), String.format("i-%017x", 1), String.format("i-%017x", 2),
+                String.format("i-%017x", 3), String.format("i-%017x", 4), String.format("i-%017x", 5), String.format("i-%017x", 6)),
+                ids.subList(ids.size() - 7, ids.size()), "then those with one: the last three are left for a later run");
+    }
+
+    @Test
+    void atTheLimitNothingIsDeferred() {
+        List<software.amazon.awssdk.services.ec2.model.Instance> instances = new java.util.ArrayList<>();
+        for (int i = 0; i < SelectInstancesHandler.MAX_INSTANCES; i++) {
+            instances.add(instance(String.format("i-%017x", i), SUBNET, "running").build());
+        }
+        described(ec2, instances.toArray(software.amazon.awssdk.services.ec2.model.Instance[]::new));
+
+        InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(subnetTrigger(SUBNET), classification(inScope(SUBNET))));
+
+        assertEquals(SelectInstancesHandler.MAX_INSTANCES, selection.instances().size());
+        assertEquals(0, selection.deferred());
+    }
+
+    @Test
     void subnetTriggerWithoutInstancesSelectsNothing() {
         described(ec2);
 

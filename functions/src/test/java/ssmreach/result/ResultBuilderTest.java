@@ -493,6 +493,20 @@ class ResultBuilderTest {
     }
 
     @Test
+    void instancesLeftForALaterRunAreAWarningAndTheRunIsIncomplete() {
+        InstanceSelection selection = new InstanceSelection(List.of(new InstanceTarget(INSTANCE, SUBNET, "running")), List.of(), true,
+                "2026-11-28T14:00:00Z", 7);
+
+        Result result = builder.build(withInstances(compliant(), selection, List.of(existingOk(INSTANCE)), registration(online(INSTANCE, 5)),
+                null));
+
+        assertEquals("incomplete", result.outcome(), "instances were left unhandled");
+        Finding finding = result.findings().stream().filter(f -> f.code().equals("INSTANCES_DEFERRED")).findFirst().orElseThrow();
+        assertEquals(Severity.WARNING, finding.severity());
+        assertTrue(finding.message().startsWith("7 more running instances"), finding.message());
+    }
+
+    @Test
     void instanceTriggerInAnOutOfScopeSubnetWithOnlySkippedInstanceIsSkipped() {
         WorkflowState base = state(instanceTarget(false, false), classification(publicSubnet(Map.of())), null, null, null);
         InstanceSelection selection = new InstanceSelection(List.of(),
