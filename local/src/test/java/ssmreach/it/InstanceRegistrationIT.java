@@ -183,6 +183,29 @@ class InstanceRegistrationIT {
     }
 
     @Test
+    void moreInstancesThanOneExecutionTakesOnStayUnderTheStateLimit() {
+        int launched = 103;
+        for (int i = 0; i < launched; i++) {
+            world.instance(subnet, null);
+        }
+
+        Execution execution = workflow(Map.of()).execute("{\"subnetId\": \"" + subnet + "\"}");
+
+        assertTrue(execution.succeeded(), () -> "execution " + execution.status() + ": " + execution.error());
+        JsonNode result = execution.output();
+        assertEquals(100, result.path("instances").size());
+        assertTrue(codes(result).contains("INSTANCES_DEFERRED"), codes(result).toString());
+        assertEquals("incomplete", result.path("outcome").asText());
+        // Step Functions refuses a state input or output over 256 KB; the local interpreter does not, so it is measured here.
+        int largest = execution.events().stream().map(e -> e.json().path("state"))
+                .flatMap(state -> java.util.stream.Stream.of(state.get("input"), state.get("output")))
+                .filter(java.util.Objects::nonNull).mapToInt(json -> json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .max().orElseThrow();
+        System.out.printf("[instances] %d instances, 100 taken on: largest state %d bytes (limit 262144)%n", launched, largest);
+        assertTrue(largest < 256 * 1024 * 3 / 4, "largest state " + largest + " bytes leaves a quarter of the 256 KB limit free");
+    }
+
+    @Test
     void diagnosisOnDemandChangesNothing() {
         String instance = world.instance(subnet, null);
         aws.calls().clear();
