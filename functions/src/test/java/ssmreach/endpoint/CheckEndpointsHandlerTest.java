@@ -32,6 +32,7 @@ import software.amazon.awssdk.services.ec2.model.DescribeVpcEndpointsRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcEndpointsResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
+import ssmreach.TestInputs;
 import ssmreach.SdkMocks;
 import ssmreach.contract.Action;
 import ssmreach.contract.Endpoint;
@@ -159,7 +160,7 @@ class CheckEndpointsHandlerTest {
     void throttlingIsRetryable() {
         when(ec2.describeVpcEndpoints(any(DescribeVpcEndpointsRequest.class)))
                 .thenThrow(ec2Error(503, "RequestLimitExceeded", "Request limit exceeded."));
-        byte[] input = json(pending(endpoint("vpce-0ssm", "ssm", "pending")));
+        byte[] input = TestInputs.json(pending(endpoint("vpce-0ssm", "ssm", "pending")));
 
         assertThrows(RetryableAwsException.class,
                 () -> handler.handleRequest(new ByteArrayInputStream(input), new ByteArrayOutputStream(), null));
@@ -170,7 +171,7 @@ class CheckEndpointsHandlerTest {
         endpointsNow(interfaceEndpoint("vpce-0ssm", SSM, "available", true, HOST_A).build());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        handler.handleRequest(new ByteArrayInputStream(json(pending(endpoint("vpce-0ssm", "ssm", "pending")))), out, null);
+        handler.handleRequest(new ByteArrayInputStream(TestInputs.json(pending(endpoint("vpce-0ssm", "ssm", "pending")))), out, null);
 
         EndpointsReport report = Json.MAPPER.readValue(out.toByteArray(), EndpointsReport.class);
         assertTrue(report.allAvailable() && report.settled());
@@ -186,13 +187,6 @@ class CheckEndpointsHandlerTest {
         verifyNoInteractions(ec2);
     }
 
-    private static byte[] json(Object value) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(value);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Test
     void gatewayStaysAGateway() {

@@ -1,7 +1,6 @@
 package ssmreach.endpoint;
 
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
@@ -12,6 +11,7 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
 import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import software.amazon.awssdk.services.ec2.model.VpcEndpointType;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 /** One VPC with two zones that have in-scope subnets, and the endpoints and groups found in it. */
@@ -36,9 +36,7 @@ final class EndpointFixtures {
     private EndpointFixtures() {}
 
     static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
-        env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(extra);
     }
 
     static final String EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:ssm-reach:run-1";

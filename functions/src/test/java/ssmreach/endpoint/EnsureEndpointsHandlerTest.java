@@ -74,6 +74,7 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import software.amazon.awssdk.services.ec2.model.VpcEndpointType;
+import ssmreach.TestInputs;
 import ssmreach.SdkMocks;
 import ssmreach.contract.Action;
 import ssmreach.contract.Endpoint;
@@ -656,13 +657,6 @@ class EnsureEndpointsHandlerTest {
 
     // ---------------------------------------------------------------- errors
 
-    private static byte[] json(Object value) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(value);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Test
     void nonRetryableErrorSurfacesWithItsCode() {
@@ -673,7 +667,7 @@ class EnsureEndpointsHandlerTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         AwsFailureException e = assertThrows(AwsFailureException.class, () -> handler(SSM_ONLY)
-                .handleRequest(new ByteArrayInputStream(json(request(false))), out, null));
+                .handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))), out, null));
 
         assertEquals("UnauthorizedOperation", e.errorCode());
         assertTrue(e.getMessage().startsWith("UnauthorizedOperation: "), e.getMessage());
@@ -696,7 +690,7 @@ class EnsureEndpointsHandlerTest {
         when(ec2.describeVpcEndpointServices(any(DescribeVpcEndpointServicesRequest.class))).thenThrow(error);
 
         assertThrows(RetryableAwsException.class, () -> handler(SSM_ONLY)
-                .handleRequest(new ByteArrayInputStream(json(request(false))), new ByteArrayOutputStream(), null));
+                .handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))), new ByteArrayOutputStream(), null));
     }
 
     @Test
@@ -731,7 +725,7 @@ class EnsureEndpointsHandlerTest {
         createSucceeds();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        handler(SSM_ONLY).handleRequest(new ByteArrayInputStream(json(request(false))), out, null);
+        handler(SSM_ONLY).handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))), out, null);
 
         EndpointsReport report = Json.MAPPER.readValue(out.toByteArray(), EndpointsReport.class);
         assertEquals("vpce-0newssm", report.endpoints().getFirst().id());

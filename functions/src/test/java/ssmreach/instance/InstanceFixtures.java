@@ -27,6 +27,7 @@ import software.amazon.awssdk.services.iam.model.SimulatePrincipalPolicyResponse
 import ssmreach.contract.Route;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 /** Instances, profiles and roles as EC2 and IAM describe them; the stack's settings. */
@@ -49,10 +50,9 @@ final class InstanceFixtures {
 
     /** The stack's settings: its profile set, and whatever a test adds or overrides. */
     static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", ACCOUNT,
-                "INSTANCE_PROFILE_ARN", OUR_PROFILE));
+        Map<String, String> env = new HashMap<>(Map.of("INSTANCE_PROFILE_ARN", OUR_PROFILE));
         env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(env);
     }
 
     static Instance.Builder instance(String id, String subnetId, String state) {

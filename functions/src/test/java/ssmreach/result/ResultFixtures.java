@@ -3,7 +3,6 @@ package ssmreach.result;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +19,7 @@ import ssmreach.contract.VpcClassification;
 import ssmreach.contract.VpcReadiness;
 import ssmreach.contract.WorkflowState;
 import ssmreach.core.Json;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 /** Workflow states as the Report state receives them. */
@@ -33,9 +33,7 @@ final class ResultFixtures {
     private ResultFixtures() {}
 
     static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
-        env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(extra);
     }
 
     static Target target(boolean dryRun) {

@@ -33,6 +33,7 @@ import software.amazon.awssdk.services.ec2.model.DescribeVpcsRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcsResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Subnet;
+import ssmreach.TestInputs;
 import ssmreach.SdkMocks;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.Target;
@@ -57,13 +58,6 @@ class ClassifySubnetsHandlerTest {
         return Filter.builder().name(name).values(values).build();
     }
 
-    private static byte[] json(Target target) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(target);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private void vpcExists() {
         when(ec2.describeVpcs(any(DescribeVpcsRequest.class)))
@@ -173,7 +167,7 @@ class ClassifySubnetsHandlerTest {
     void otherAwsErrorsSurfaceWithTheirCode() {
         when(ec2.describeVpcs(any(DescribeVpcsRequest.class)))
                 .thenThrow(ec2Error(403, "UnauthorizedOperation", "You are not authorized to perform this operation."));
-        byte[] input = json(new Target("manual", VPC_ID, List.of(), false, null));
+        byte[] input = TestInputs.json(new Target("manual", VPC_ID, List.of(), false, null));
 
         AwsFailureException e = assertThrows(AwsFailureException.class,
                 () -> handler.handleRequest(new ByteArrayInputStream(input), new ByteArrayOutputStream(), null));
@@ -185,7 +179,7 @@ class ClassifySubnetsHandlerTest {
     void throttlingIsRetryable() {
         when(ec2.describeVpcs(any(DescribeVpcsRequest.class)))
                 .thenThrow(ec2Error(503, "RequestLimitExceeded", "Request limit exceeded."));
-        byte[] input = json(new Target("manual", VPC_ID, List.of(), false, null));
+        byte[] input = TestInputs.json(new Target("manual", VPC_ID, List.of(), false, null));
 
         assertThrows(RetryableAwsException.class,
                 () -> handler.handleRequest(new ByteArrayInputStream(input), new ByteArrayOutputStream(), null));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -25,6 +24,7 @@ import software.amazon.awssdk.services.ec2.model.VpcIpv6CidrBlockAssociation;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.VpcClassification;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 class VpcClassifierTest {
@@ -36,9 +36,7 @@ class VpcClassifierTest {
     static final String ISO_1B = "subnet-05000000000000005";        // main table
 
     static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
-        env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(extra);
     }
 
     static Tag tag(String key, String value) {

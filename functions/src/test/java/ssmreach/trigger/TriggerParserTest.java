@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -25,6 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import ssmreach.contract.Target;
 import ssmreach.core.InvalidInputException;
 import ssmreach.core.Json;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 class TriggerParserTest {
@@ -38,9 +38,7 @@ class TriggerParserTest {
     private final TriggerParser parser = new TriggerParser(settings(Map.of()));
 
     static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
-        env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(extra);
     }
 
     static ObjectNode event(String file) {

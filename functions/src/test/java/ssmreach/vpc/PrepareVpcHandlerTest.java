@@ -19,7 +19,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,6 +58,7 @@ import ssmreach.core.InvalidInputException;
 import ssmreach.core.Json;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.RetryableAwsException;
+import ssmreach.TestInputs;
 import ssmreach.core.Settings;
 
 class PrepareVpcHandlerTest {
@@ -78,9 +78,7 @@ class PrepareVpcHandlerTest {
     }
 
     private static Settings settings(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of("AWS_REGION", "us-east-1", "ACCOUNT_ID", "123456789012"));
-        env.putAll(extra);
-        return Settings.from(env);
+        return TestInputs.settings(extra);
     }
 
     private PrepareVpcHandler handler(Map<String, String> settings) {
