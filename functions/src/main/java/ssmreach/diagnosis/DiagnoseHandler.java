@@ -30,6 +30,7 @@ import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
 import ssmreach.instance.AgentPermissions;
+import ssmreach.instance.PingStatuses;
 
 /**
  * Diagnoses why instances are not Online: reads what matters (instance, profile and role,
@@ -66,13 +67,7 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
         Map<String, Instance> instances = ec2.describeInstancesPaginator(r -> r.filters(filter("instance-id", request.instanceIds())))
                 .reservations().stream().flatMap(r -> r.instances().stream())
                 .collect(Collectors.toMap(Instance::instanceId, Function.identity(), (a, b) -> a));
-        Map<String, String> ping = new java.util.HashMap<>();
-        // DescribeInstanceInformation takes at most 50 ids a filter.
-        for (int from = 0; from < request.instanceIds().size(); from += 50) {
-            List<String> batch = request.instanceIds().subList(from, Math.min(request.instanceIds().size(), from + 50));
-            ssm.describeInstanceInformationPaginator(r -> r.filters(f -> f.key("InstanceIds").values(batch)))
-                    .instanceInformationList().forEach(i -> ping.put(i.instanceId(), i.pingStatusAsString()));
-        }
+        Map<String, String> ping = PingStatuses.of(ssm, request.instanceIds());
         List<Diagnosis.InstanceDiagnosis> results = new ArrayList<>();
         Map<String, VpcView> views = new java.util.HashMap<>();
         for (String id : request.instanceIds()) {

@@ -4,13 +4,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.model.InstanceInformation;
 import ssmreach.contract.InstanceRegistration;
 import ssmreach.contract.ProfileResult;
 import ssmreach.contract.RegistrationRequest;
@@ -21,12 +19,9 @@ import ssmreach.core.Settings;
 
 /**
  * One turn of the registration wait: asks SSM for the PingStatus of every instance worth waiting
- * for (filtered by id, 50 a call) and keeps the moment each was first seen Online.
+ * for ({@link PingStatuses}) and keeps the moment each was first seen Online.
  */
 public class CheckRegistrationHandler extends JsonHandler<RegistrationRequest, RegistrationState> {
-    /** DescribeInstanceInformation takes at most 50 ids in its InstanceIds filter. */
-    private static final int BATCH = 50;
-
     private final SsmClient ssm;
     private final Clock clock;
 
@@ -50,17 +45,11 @@ public class CheckRegistrationHandler extends JsonHandler<RegistrationRequest, R
                 .map(ProfileResult::instanceId).distinct().toList();
         Map<String, InstanceRegistration> previous = request.previous().stream()
                 .collect(Collectors.toMap(InstanceRegistration::instanceId, Function.identity(), (a, b) -> a));
-        Map<String, InstanceInformation> answers = new HashMap<>();
-        for (int from = 0; from < ids.size(); from += BATCH) {
-            List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
-            ssm.describeInstanceInformationPaginator(r -> r.filters(f -> f.key("InstanceIds").values(batch)))
-                    .instanceInformationList().forEach(info -> answers.put(info.instanceId(), info));
-        }
+        Map<String, String> pings = PingStatuses.of(ssm, ids);
         Instant now = clock.instant();
         List<InstanceRegistration> statuses = new ArrayList<>();
         for (String id : ids) {
-            InstanceInformation info = answers.get(id);
-            String ping = info == null ? null : info.pingStatusAsString();
+            String ping = pings.get(id);
             InstanceRegistration before = previous.get(id);
             String onlineAt = before != null && before.onlineAt() != null ? before.onlineAt()
                     : "Online".equals(ping) ? now.toString() : null;
