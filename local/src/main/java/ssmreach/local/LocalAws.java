@@ -2,7 +2,9 @@ package ssmreach.local;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
@@ -15,16 +17,26 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import ssmreach.core.Settings;
+import ssmreach.local.iam.Authorizer;
+import ssmreach.local.iam.StackDeployment;
 
 /**
  * The local AWS: moto behind the strictness proxy, and SDK clients pointed at it that record every
  * call in a {@link CallLog}. One per JVM is enough; {@link #reset()} empties the account.
+ *
+ * <p>The clients of {@link #ec2()} and the like sign as the account's administrator; those of
+ * {@link #deploy} as each function's own role, so that the proxy authorizes the functions' calls
+ * as AWS would.
  */
 public final class LocalAws implements AutoCloseable {
     public static final Region REGION = Region.US_EAST_1;
     public static final String ACCOUNT_ID = "123456789012";
 
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+    /** The account's administrator, allowed everything: tests and the local runner acting as a person. */
+    public static final AwsCredentialsProvider ADMINISTRATOR = StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(StrictAwsProxy.ADMIN_ACCESS_KEY, "testing"));
 
     private final MotoServer moto;
     private final StrictAwsProxy proxy;
@@ -59,6 +71,30 @@ public final class LocalAws implements AutoCloseable {
         proxy.fleet().reset();
         proxy.resetRules();
         calls.clear();
+    }
+
+    /** Who may do what: the principals the proxy knows and its policy evaluator. */
+    public Authorizer authorizer() {
+        return proxy.authorizer();
+    }
+
+    /**
+     * Deploys the stack with these settings: each function's role registered with the proxy, and
+     * for each function (logical id) clients through the proxy, recorded, signed as that role.
+     */
+    public Function<String, LocalFunctions.Clients> deploy(Settings settings) {
+        StackDeployment deployment = StackDeployment.deploy(LocalWorkflow.repositoryRoot(), proxy.authorizer(), inspectIam(), settings,
+                LocalFunctions.instanceRoleArn());
+        return function -> clients(deployment.credentials(function));
+    }
+
+    /** Clients through the proxy, recorded, signed with these credentials. */
+    public LocalFunctions.Clients clients(AwsCredentialsProvider credentials) {
+        return new LocalFunctions.Clients(configure(Ec2Client.builder(), endpoint(), true, credentials).build(),
+                configure(IamClient.builder(), endpoint(), true, credentials).build(),
+                configure(SsmClient.builder(), endpoint(), true, credentials).build(),
+                configure(EventBridgeClient.builder(), endpoint(), true, credentials).build(),
+                configure(SnsClient.builder(), endpoint(), true, credentials).build());
     }
 
     /** The faults the proxy injects (none unless configured). */
@@ -106,8 +142,12 @@ public final class LocalAws implements AutoCloseable {
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, URI endpoint, boolean recorded) {
-        builder.httpClient(HTTP).region(REGION).endpointOverride(endpoint)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")));
+        return configure(builder, endpoint, recorded, ADMINISTRATOR);
+    }
+
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, URI endpoint, boolean recorded,
+                                                                                   AwsCredentialsProvider credentials) {
+        builder.httpClient(HTTP).region(REGION).endpointOverride(endpoint).credentialsProvider(credentials);
         if (recorded) {
             builder.overrideConfiguration(ClientOverrideConfiguration.builder().addExecutionInterceptor(calls).build());
         }

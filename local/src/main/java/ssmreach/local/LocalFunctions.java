@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
@@ -30,6 +31,9 @@ public final class LocalFunctions {
     /** The stack's instance profile and role, as template.yaml creates them; see {@link #createInstanceProfile}. */
     public static final String INSTANCE_PROFILE = "ssm-reach-instance";
 
+    /** The SDK clients one function's code gets: in AWS, signed with its own role's credentials. */
+    public record Clients(Ec2Client ec2, IamClient iam, SsmClient ssm, EventBridgeClient events, SnsClient sns) {}
+
     private LocalFunctions() {}
 
     /** What the stack deploys for instances: a role with AmazonSSMManagedInstanceCore in a profile. */
@@ -39,6 +43,11 @@ public final class LocalFunctions {
         iam.attachRolePolicy(r -> r.roleName(INSTANCE_PROFILE).policyArn("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"));
         iam.createInstanceProfile(r -> r.instanceProfileName(INSTANCE_PROFILE));
         iam.addRoleToInstanceProfile(r -> r.instanceProfileName(INSTANCE_PROFILE).roleName(INSTANCE_PROFILE));
+    }
+
+    /** The ARN of the stack's instance role, as {@link #createInstanceProfile} creates it. */
+    public static String instanceRoleArn() {
+        return "arn:aws:iam::" + LocalAws.ACCOUNT_ID + ":role/" + INSTANCE_PROFILE;
     }
 
     /** The environment Lambda would see, for the given parameter overrides (SCOPE, DNS_ATTRIBUTES, ...). */
@@ -51,24 +60,33 @@ public final class LocalFunctions {
         return Settings.from(env);
     }
 
+    /** The functions, each with clients signed as its own role of the stack deployed with these settings. */
     public static Map<String, RequestStreamHandler> create(LocalAws aws, Settings settings) {
-        return create(settings, aws.ec2(), aws.iam(), aws.ssm(), aws.eventBridge(), aws.sns());
+        return create(settings, aws.deploy(settings));
     }
 
-    /** The functions with the given clients, as their Lambda constructors would build them. */
-    public static Map<String, RequestStreamHandler> create(Settings settings, Ec2Client ec2, IamClient iam, SsmClient ssm,
-                                                           EventBridgeClient events, SnsClient sns) {
+    /**
+     * The functions as their Lambda constructors would build them, each with the clients
+     * {@code clientsOf} gives for its logical id (e.g. EnsureEndpointsFunction).
+     */
+    public static Map<String, RequestStreamHandler> create(Settings settings, Function<String, Clients> clientsOf) {
         Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
         functions.put("ParseTrigger", new ParseTriggerHandler(settings));
-        functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, ec2));
-        functions.put("PrepareVpc", new PrepareVpcHandler(settings, ec2));
-        functions.put("EnsureEndpoints", new EnsureEndpointsHandler(settings, ec2));
-        functions.put("CheckEndpoints", new CheckEndpointsHandler(ec2));
-        functions.put("SelectInstances", new SelectInstancesHandler(settings, ec2, Clock.systemUTC()));
-        functions.put("EnsureInstanceProfile", new EnsureInstanceProfileHandler(settings, ec2, iam));
-        functions.put("CheckRegistration", new CheckRegistrationHandler(ssm, Clock.systemUTC()));
-        functions.put("Diagnose", new DiagnoseHandler(settings, ec2, iam, ssm));
-        functions.put("Report", new ReportHandler(settings, ec2, events, sns, Clock.systemUTC()));
+        Clients classify = clientsOf.apply("ClassifySubnetsFunction");
+        functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, classify.ec2()));
+        functions.put("PrepareVpc", new PrepareVpcHandler(settings, clientsOf.apply("PrepareVpcFunction").ec2()));
+        functions.put("EnsureEndpoints", new EnsureEndpointsHandler(settings, clientsOf.apply("EnsureEndpointsFunction").ec2()));
+        functions.put("CheckEndpoints", new CheckEndpointsHandler(clientsOf.apply("CheckEndpointsFunction").ec2()));
+        functions.put("SelectInstances", new SelectInstancesHandler(settings, clientsOf.apply("SelectInstancesFunction").ec2(),
+                Clock.systemUTC()));
+        Clients profile = clientsOf.apply("EnsureInstanceProfileFunction");
+        functions.put("EnsureInstanceProfile", new EnsureInstanceProfileHandler(settings, profile.ec2(), profile.iam()));
+        functions.put("CheckRegistration", new CheckRegistrationHandler(clientsOf.apply("CheckRegistrationFunction").ssm(),
+                Clock.systemUTC()));
+        Clients diagnose = clientsOf.apply("DiagnoseFunction");
+        functions.put("Diagnose", new DiagnoseHandler(settings, diagnose.ec2(), diagnose.iam(), diagnose.ssm()));
+        Clients report = clientsOf.apply("ReportFunction");
+        functions.put("Report", new ReportHandler(settings, report.ec2(), report.events(), report.sns(), Clock.systemUTC()));
         return functions;
     }
 }

@@ -96,15 +96,16 @@ public final class SsmFleet {
     /**
      * @param ec2 a client straight to moto (not through the proxy)
      * @param iam a client straight to moto
+     * @param simulator the roles' permissions and trust, as IAM evaluates them
      * @param region the Region whose endpoint services count ({@code com.amazonaws.REGION.ssm}, …)
      */
-    public SsmFleet(Ec2Client ec2, IamClient iam, String region, Duration registrationDelay, Clock clock) {
+    public SsmFleet(Ec2Client ec2, IamClient iam, IamPolicySimulator simulator, String region, Duration registrationDelay, Clock clock) {
         if (registrationDelay.isNegative()) {
             throw new IllegalArgumentException("registration delay must not be negative: " + registrationDelay);
         }
         this.ec2 = ec2;
         this.iam = iam;
-        this.simulator = new IamPolicySimulator(iam);
+        this.simulator = simulator;
         this.region = region;
         this.registrationDelay = registrationDelay;
         this.clock = clock;
@@ -345,7 +346,7 @@ public final class SsmFleet {
             } catch (NoSuchEntityException e) {
                 return Optional.of("role " + roleName + " does not exist");
             }
-            if (!trustsEc2(IamPolicySimulator.parse(role.assumeRolePolicyDocument()))) {
+            if (!simulator.trusts(role, "ec2.amazonaws.com")) {
                 return Optional.of("role " + roleName + " does not let ec2.amazonaws.com assume it (sts:AssumeRole): "
                         + "the instance gets no credentials");
             }
@@ -507,45 +508,5 @@ public final class SsmFleet {
         } catch (NumberFormatException e) {
             return null;
         }
-    }
-
-    /**
-     * Whether a trust policy lets EC2 assume the role: an unconditional Allow of sts:AssumeRole for
-     * the service principal {@code ec2.amazonaws.com} (or {@code *}), and no unconditional Deny.
-     * Conditions are not evaluated (a statement with one is left out), as in {@link IamPolicySimulator}.
-     */
-    static boolean trustsEc2(JsonNode trust) {
-        boolean allowed = false;
-        JsonNode statements = trust.path("Statement");
-        for (JsonNode statement : statements.isArray() ? statements : JSON.createArrayNode().add(statements)) {
-            if (statement.path("Condition").size() > 0 || !principalIsEc2(statement.path("Principal"))) {
-                continue;
-            }
-            boolean assume = false;
-            for (JsonNode action : statement.path("Action").isArray() ? statement.path("Action") : JSON.createArrayNode().add(statement.path("Action"))) {
-                assume |= IamPolicySimulator.wildcard(action.asText(), "sts:AssumeRole", true);
-            }
-            if (!assume) {
-                continue;
-            }
-            if ("Deny".equals(statement.path("Effect").asText())) {
-                return false;
-            }
-            allowed |= "Allow".equals(statement.path("Effect").asText());
-        }
-        return allowed;
-    }
-
-    private static boolean principalIsEc2(JsonNode principal) {
-        if ("*".equals(principal.asText())) {
-            return true;
-        }
-        JsonNode service = principal.path("Service");
-        for (JsonNode name : service.isArray() ? service : JSON.createArrayNode().add(service)) {
-            if ("ec2.amazonaws.com".equals(name.asText())) {
-                return true;
-            }
-        }
-        return "*".equals(principal.path("AWS").asText());
     }
 }

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -32,6 +34,8 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.iam.IamClient;
+import ssmreach.local.iam.Authorizer;
+import ssmreach.local.iam.PolicyEvaluator;
 
 /**
  * A loopback proxy between the SDK and moto that answers the way AWS does where moto is more
@@ -44,14 +48,32 @@ import software.amazon.awssdk.services.iam.IamClient;
  * {@code available}), on by default, and injects faults on demand ({@link FaultInjector}: none by
  * default).
  *
- * <p>It also answers two calls moto lacks, from moto's state: {@code ssm:DescribeInstanceInformation}
- * by a simulated fleet ({@link SsmFleet}) and {@code iam:SimulatePrincipalPolicy} by
- * {@link IamPolicySimulator}. Everything else is forwarded unchanged.
+ * <p>It authorizes every request as AWS does ({@link Authorizer}): each caller signs with the
+ * access key of a registered principal (a function's role as the template deploys it, or the
+ * account's administrator, {@link #ADMIN_ACCESS_KEY}), and a request its policies do not allow is
+ * refused in the service's own format (EC2 {@code UnauthorizedOperation} with an encoded message,
+ * IAM and STS {@code AccessDenied}, SNS {@code AuthorizationError}, SSM and EventBridge
+ * {@code AccessDeniedException}) before it reaches moto. A DryRun answers {@code DryRunOperation}
+ * only when the call would be allowed.
+ *
+ * <p>It also answers calls moto lacks, from moto's state: {@code ssm:DescribeInstanceInformation}
+ * by a simulated fleet ({@link SsmFleet}), {@code iam:SimulatePrincipalPolicy} by
+ * {@link IamPolicySimulator} and {@code sts:DecodeAuthorizationMessage} for its own messages.
+ * Everything else is forwarded unchanged.
  */
 public final class StrictAwsProxy implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("host", "content-length", "connection", "transfer-encoding",
             "expect", "upgrade", "keep-alive");
     private static final String SSM_DESCRIBE_INSTANCE_INFORMATION = "AmazonSSM.DescribeInstanceInformation";
+    private static final Pattern CREDENTIAL_KEY = Pattern.compile("Credential=([^/,\\s]+)/");
+
+    /**
+     * The access key of the account's administrator (allowed everything): what tests and the local
+     * runner sign with when they act as a person rather than as a function.
+     */
+    public static final String ADMIN_ACCESS_KEY = "testing";
+    private static final com.fasterxml.jackson.databind.JsonNode ADMINISTRATOR_ACCESS = IamPolicySimulator.parse("""
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}""");
 
     private final URI upstream;
     private final HttpServer server;
@@ -66,6 +88,7 @@ public final class StrictAwsProxy implements AutoCloseable {
     private final SsmFleet fleet;
     private final StrictEc2Rules rules;
     private final FaultInjector faults;
+    private final Authorizer authorizer;
 
     public StrictAwsProxy(URI upstream) {
         this(upstream, SsmFleet.DEFAULT_REGISTRATION_DELAY);
@@ -89,8 +112,11 @@ public final class StrictAwsProxy implements AutoCloseable {
                 .credentialsProvider(credentials).build();
         this.iam = IamClient.builder().httpClient(sdkHttp).region(Region.US_EAST_1).endpointOverride(upstream)
                 .credentialsProvider(credentials).build();
-        this.simulator = new IamPolicySimulator(iam);
-        this.fleet = new SsmFleet(ec2, iam, Region.US_EAST_1.id(), registrationDelay, Clock.systemUTC());
+        this.authorizer = new Authorizer(LocalWorkflow.repositoryRoot(), Region.US_EAST_1.id(), LocalAws.ACCOUNT_ID, ec2, iam);
+        authorizer.register(new Authorizer.Principal(ADMIN_ACCESS_KEY, "arn:aws:iam::" + LocalAws.ACCOUNT_ID + ":user/administrator",
+                "AIDAADMINISTRATOR", List.of(new PolicyEvaluator.Policy("AdministratorAccess", ADMINISTRATOR_ACCESS))));
+        this.simulator = new IamPolicySimulator(iam, authorizer.evaluator());
+        this.fleet = new SsmFleet(ec2, iam, simulator, Region.US_EAST_1.id(), registrationDelay, Clock.systemUTC());
         this.rules = new StrictEc2Rules(rules, ec2, Clock.systemUTC());
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -116,6 +142,11 @@ public final class StrictAwsProxy implements AutoCloseable {
         return faults;
     }
 
+    /** Who signs with which access key, and what they may do. */
+    public Authorizer authorizer() {
+        return authorizer;
+    }
+
     /** Forgets the idempotency tokens and pending endpoints: call it when the emulator is reset. */
     public void resetRules() {
         rules.reset();
@@ -128,6 +159,7 @@ public final class StrictAwsProxy implements AutoCloseable {
         ec2.close();
         iam.close();
         sdkHttp.close();
+        authorizer.close();
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -159,6 +191,19 @@ public final class StrictAwsProxy implements AutoCloseable {
                 }
             }
             boolean lost = fault.fault() == FaultInjector.Kind.RESPONSE_LOST;
+            AwsReply refused = authorize(exchange, service, target, form, body);
+            if (refused != null) {
+                if (!lost) {
+                    answer(exchange, refused);
+                }
+                return;
+            }
+            if ("DecodeAuthorizationMessage".equals(form.get("Action"))) {
+                if (!lost) {
+                    answer(exchange, decodeAuthorizationMessage(form));
+                }
+                return;
+            }
             if (SSM_DESCRIBE_INSTANCE_INFORMATION.equals(target)) {
                 AwsReply reply = simulated(() -> fleet.describeInstanceInformation(body),
                         e -> AwsReply.jsonError(500, "InternalServerError", "local SSM fleet: " + e));
@@ -176,6 +221,7 @@ public final class StrictAwsProxy implements AutoCloseable {
                 return;
             }
             if ("true".equalsIgnoreCase(form.get("DryRun"))) {
+                // Authorized above: EC2 answers that the request would have succeeded.
                 if (!lost) {
                     reply(exchange, 412, ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
                 }
@@ -211,11 +257,75 @@ public final class StrictAwsProxy implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A defect of the local AWS itself: say so where the test output shows it, then drop the connection.
+            System.err.println("[local AWS] failed on " + exchange.getRequestMethod() + " " + exchange.getRequestURI() + ": " + e);
+            e.printStackTrace();
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
         }
+    }
+
+    /**
+     * Null when the caller may make the request; otherwise the service's own refusal: an unknown
+     * access key, a denial (a DryRun's too: it needs exactly the real call's permissions), or a
+     * request the local AWS has no model for (a loud error that names it, never a silent pass).
+     */
+    private AwsReply authorize(HttpExchange exchange, String service, String target, Map<String, String> form, byte[] body)
+            throws IOException {
+        Matcher key = CREDENTIAL_KEY.matcher(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+        Optional<Authorizer.Principal> principal = key.find() ? authorizer.principal(key.group(1)) : Optional.empty();
+        boolean json = target != null;
+        if (principal.isEmpty()) {
+            return "ec2".equals(service) ? ec2Reply(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+                    : json ? AwsReply.jsonError(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+                    : AwsReply.iamError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+        }
+        String operation = json ? target.substring(target.indexOf('.') + 1) : form.getOrDefault("Action", "");
+        Authorizer.Call call = new Authorizer.Call(service, operation, form,
+                json ? new com.fasterxml.jackson.databind.ObjectMapper().readTree(body) : null);
+        Optional<Authorizer.Denial> denial;
+        try {
+            denial = authorizer.authorize(principal.get(), call);
+        } catch (Authorizer.UnmodelledRequestException e) {
+            System.err.println("[local AWS] " + e.getMessage());
+            return json ? AwsReply.jsonError(400, "LocalAuthorizationUnmodelled", e.getMessage())
+                    : "ec2".equals(service) ? ec2Reply(400, "LocalAuthorizationUnmodelled", e.getMessage())
+                    : AwsReply.iamError(400, "LocalAuthorizationUnmodelled", e.getMessage());
+        }
+        return denial.map(d -> denied(service, json, d)).orElse(null);
+    }
+
+    /** A denial as each service words it. */
+    private static AwsReply denied(String service, boolean json, Authorizer.Denial denial) {
+        return switch (service) {
+            case "ec2" -> ec2Reply(403, "UnauthorizedOperation", "You are not authorized to perform this operation. "
+                    + denial.message() + ". Encoded authorization failure message: " + denial.encoded());
+            case "sns" -> AwsReply.iamError(403, "AuthorizationError", denial.message());
+            default -> json ? AwsReply.jsonError(400, "AccessDeniedException", denial.message())
+                    : AwsReply.iamError(403, "AccessDenied", denial.message());
+        };
+    }
+
+    /** sts:DecodeAuthorizationMessage for the messages this proxy encodes. */
+    private static AwsReply decodeAuthorizationMessage(Map<String, String> form) {
+        String decoded;
+        try {
+            decoded = new String(java.util.Base64.getUrlDecoder().decode(form.getOrDefault("EncodedMessage", "")), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return AwsReply.iamError(400, "InvalidAuthorizationMessageException", "The encoded message is not valid.");
+        }
+        return AwsReply.xml(200, "<DecodeAuthorizationMessageResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                + "<DecodeAuthorizationMessageResult><DecodedMessage>" + AwsReply.escape(decoded) + "</DecodedMessage>"
+                + "</DecodeAuthorizationMessageResult><ResponseMetadata><RequestId>" + UUID.randomUUID()
+                + "</RequestId></ResponseMetadata></DecodeAuthorizationMessageResponse>");
+    }
+
+    private static AwsReply ec2Reply(int status, String code, String message) {
+        return new AwsReply(status, "text/xml", ec2Error(code, AwsReply.escape(message)));
     }
 
     /** The service a request is signed for (SigV4 credential scope), e.g. ec2, ssm, iam; empty if unsigned. */

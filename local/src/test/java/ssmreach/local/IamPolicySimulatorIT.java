@@ -27,10 +27,12 @@ class IamPolicySimulatorIT {
 
     private final IamClient moto;
     private final IamClient proxied;
+    private final ssmreach.local.iam.PolicyEvaluator evaluator;
 
     IamPolicySimulatorIT(LocalAws aws) {
         this.moto = client(aws.motoEndpoint());
         this.proxied = client(aws.endpoint());
+        this.evaluator = aws.authorizer().evaluator();
     }
 
     @Test
@@ -127,6 +129,23 @@ class IamPolicySimulatorIT {
     }
 
     @Test
+    void trustPolicyMustLetEc2AssumeTheRole() {
+        IamPolicySimulator simulator = new IamPolicySimulator(moto, evaluator);
+        assertTrue(simulator.trusts(role("both", """
+                {"Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+                                "Action": "sts:AssumeRole"}]}"""), "ec2.amazonaws.com"));
+        assertFalse(simulator.trusts(role("lambda", """
+                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"""),
+                "ec2.amazonaws.com"));
+        assertFalse(simulator.trusts(role("tag", """
+                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:TagSession"}]}"""),
+                "ec2.amazonaws.com"));
+        assertFalse(simulator.trusts(role("denied", """
+                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:*"},
+                               {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}]}"""), "ec2.amazonaws.com"));
+    }
+
+    @Test
     void unknownRoleIsNoSuchEntity() {
         NoSuchEntityException e = assertThrows(NoSuchEntityException.class, () -> proxied.simulatePrincipalPolicy(
                 r -> r.policySourceArn(ROLE_ARN + "nobody").actionNames("ssm:UpdateInstanceInformation")));
@@ -134,6 +153,10 @@ class IamPolicySimulatorIT {
         assertEquals(404, e.statusCode());
         assertEquals("NoSuchEntity", e.awsErrorDetails().errorCode());
         assertTrue(e.getMessage().contains("nobody"), e.getMessage());
+    }
+
+    private software.amazon.awssdk.services.iam.model.Role role(String name, String trust) {
+        return moto.createRole(r -> r.roleName(name).assumeRolePolicyDocument(trust)).role();
     }
 
     private List<PolicyEvaluationDecisionType> decisions(String role, List<String> actions) {

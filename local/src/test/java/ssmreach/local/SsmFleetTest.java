@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 
-/** The fleet's network and trust rules, without the emulator. */
+/** The fleet's network rules, without the emulator. */
 class SsmFleetTest {
     private static final Set<String> INSTANCE_GROUPS = Set.of("sg-instance");
 
@@ -21,20 +21,6 @@ class SsmFleetTest {
         assertFalse(SsmFleet.cidrContains("10.1.0.0/16", "10.0.1.0/24"));
         assertFalse(SsmFleet.cidrContains("10.0.1.0/25", "10.0.1.0/24"));
         assertFalse(SsmFleet.cidrContains(null, "10.0.1.0/24"));
-    }
-
-    @Test
-    void trustPolicyMustLetEc2AssumeTheRole() {
-        assertTrue(SsmFleet.trustsEc2(IamPolicySimulator.parse("""
-                {"Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
-                                "Action": "sts:AssumeRole"}]}""")));
-        assertFalse(SsmFleet.trustsEc2(IamPolicySimulator.parse("""
-                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}""")));
-        assertFalse(SsmFleet.trustsEc2(IamPolicySimulator.parse("""
-                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:TagSession"}]}""")));
-        assertFalse(SsmFleet.trustsEc2(IamPolicySimulator.parse("""
-                {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:*"},
-                               {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}]}""")));
     }
 
     @Test

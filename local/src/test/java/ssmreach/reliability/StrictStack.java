@@ -5,8 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -26,6 +25,7 @@ import ssmreach.local.LocalWorkflow;
 import ssmreach.local.SsmFleet;
 import ssmreach.local.StrictAwsProxy;
 import ssmreach.local.StrictEc2Rules;
+import ssmreach.local.iam.StackDeployment;
 
 /**
  * The functions and the workflow behind a strictness proxy of the test's own, on the emulator of
@@ -60,22 +60,31 @@ final class StrictStack implements AutoCloseable {
         return workflow(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic)));
     }
 
-    /** The workflow with the real handlers, their clients recorded and pointed at this proxy; closed with the stack. */
+    /**
+     * The workflow with the real handlers, the stack deployed to this proxy with these settings:
+     * each function's clients recorded, pointed at this proxy and signed as its own role; closed with the stack.
+     */
     LocalWorkflow workflow(Settings settings) {
-        Ec2Client ec2 = ec2();
-        IamClient iam = configure(IamClient.builder()).build();
-        SsmClient ssm = configure(SsmClient.builder()).build();
-        EventBridgeClient events = configure(EventBridgeClient.builder()).build();
-        SnsClient sns = configure(SnsClient.builder()).build();
-        LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, ec2, iam, ssm, events, sns));
+        StackDeployment deployment = StackDeployment.deploy(LocalWorkflow.repositoryRoot(), proxy.authorizer(), aws.inspectIam(), settings,
+                LocalFunctions.instanceRoleArn());
+        LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, function -> {
+            AwsCredentialsProvider credentials = deployment.credentials(function);
+            return new LocalFunctions.Clients(configure(Ec2Client.builder(), credentials).build(),
+                    configure(IamClient.builder(), credentials).build(), configure(SsmClient.builder(), credentials).build(),
+                    configure(EventBridgeClient.builder(), credentials).build(), configure(SnsClient.builder(), credentials).build());
+        }));
         workflows.add(workflow);
         return workflow;
     }
 
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder) {
+        return configure(builder, LocalAws.ADMINISTRATOR);
+    }
+
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, AwsCredentialsProvider credentials) {
         URI endpoint = proxy.endpoint();
         return builder.httpClient(HTTP).region(LocalAws.REGION).endpointOverride(endpoint)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .credentialsProvider(credentials)
                 .overrideConfiguration(ClientOverrideConfiguration.builder().addExecutionInterceptor(calls)
                         .apiCallTimeout(Duration.ofSeconds(60)).build());
     }
