@@ -70,6 +70,7 @@ public final class LocalAws implements AutoCloseable {
         moto.reset();
         proxy.fleet().reset();
         proxy.resetRules();
+        proxy.authorizer().clearHistory();
         calls.clear();
     }
 
@@ -83,7 +84,12 @@ public final class LocalAws implements AutoCloseable {
      * for each function (logical id) clients through the proxy, recorded, signed as that role.
      */
     public Function<String, LocalFunctions.Clients> deploy(Settings settings) {
-        StackDeployment deployment = StackDeployment.deploy(LocalWorkflow.repositoryRoot(), proxy.authorizer(), inspectIam(), settings,
+        return deploy(settings, LocalWorkflow.template());
+    }
+
+    /** As {@link #deploy(Settings)}, from another template (e.g. one a test changed to show what a grant is for). */
+    public Function<String, LocalFunctions.Clients> deploy(Settings settings, Path template) {
+        StackDeployment deployment = StackDeployment.deploy(template, proxy.authorizer(), inspectIam(), settings,
                 LocalFunctions.instanceRoleArn());
         return function -> clients(deployment.credentials(function));
     }

@@ -63,6 +63,11 @@ public final class LocalWorkflow implements AutoCloseable {
         return values;
     }
 
+    /** The repository's template.yaml: what is deployed. */
+    public static Path template() {
+        return repositoryRoot().resolve("template.yaml");
+    }
+
     /** The folder holding template.yaml, found from the working directory up. */
     public static Path repositoryRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {

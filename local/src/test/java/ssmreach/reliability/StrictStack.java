@@ -65,7 +65,7 @@ final class StrictStack implements AutoCloseable {
      * each function's clients recorded, pointed at this proxy and signed as its own role; closed with the stack.
      */
     LocalWorkflow workflow(Settings settings) {
-        StackDeployment deployment = StackDeployment.deploy(LocalWorkflow.repositoryRoot(), proxy.authorizer(), aws.inspectIam(), settings,
+        StackDeployment deployment = StackDeployment.deploy(LocalWorkflow.template(), proxy.authorizer(), aws.inspectIam(), settings,
                 LocalFunctions.instanceRoleArn());
         LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, function -> {
             AwsCredentialsProvider credentials = deployment.credentials(function);

@@ -80,6 +80,8 @@ public final class Authorizer implements AutoCloseable {
     private final ServiceRequests serviceRequests;
     private final Map<String, Principal> principals = new ConcurrentHashMap<>();
     private final List<String> unmodelled = new CopyOnWriteArrayList<>();
+    private final List<Denial> denials = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<Denial>> denialListeners = new CopyOnWriteArrayList<>();
 
     /** @param ec2 and {@code iam}: clients straight to the emulator, to read the state AWS consults */
     public Authorizer(Path repositoryRoot, String region, String account, Ec2Client ec2, IamClient iam) {
@@ -102,6 +104,23 @@ public final class Authorizer implements AutoCloseable {
     /** The requests refused as unmodelled so far (each is also answered with an error): a test expects none. */
     public List<String> unmodelled() {
         return List.copyOf(unmodelled);
+    }
+
+    /** Every request refused so far (DryRun probes included), oldest first. */
+    public List<Denial> denials() {
+        return List.copyOf(denials);
+    }
+
+    /** Forgets the denials and unmodelled requests seen so far (with the emulator's reset). */
+    public void clearHistory() {
+        denials.clear();
+        unmodelled.clear();
+    }
+
+    /** Calls {@code listener} on each denial, as it happens, until the returned handle is closed. */
+    public AutoCloseable onDenial(java.util.function.Consumer<Denial> listener) {
+        denialListeners.add(listener);
+        return () -> denialListeners.remove(listener);
     }
 
     /** The evaluator itself, e.g. for iam:SimulatePrincipalPolicy. */
@@ -129,8 +148,11 @@ public final class Authorizer implements AutoCloseable {
                 PolicyEvaluator.Decision decision = results.get(i).decision();
                 if (decision != PolicyEvaluator.Decision.ALLOWED) {
                     PolicyEvaluator.Check check = checks.get(i);
-                    return Optional.of(new Denial(principal, check.action(), check.resource(),
-                            decision == PolicyEvaluator.Decision.EXPLICITLY_DENIED, check.context()));
+                    Denial denial = new Denial(principal, check.action(), check.resource(),
+                            decision == PolicyEvaluator.Decision.EXPLICITLY_DENIED, check.context());
+                    denials.add(denial);
+                    denialListeners.forEach(listener -> listener.accept(denial));
+                    return Optional.of(denial);
                 }
             }
             return Optional.empty();

@@ -29,51 +29,111 @@ public final class DeployedStack {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<Path, JsonNode> PROCESSED = new ConcurrentHashMap<>();
 
+    /** The stack's name locally; CloudFormation prefixes the physical names with it. */
+    public static final String STACK_NAME = "ssm-reach";
+
+    private final Map<String, Role> roles;
     private final Map<String, Role> functionRoles;
 
-    private DeployedStack(Map<String, Role> functionRoles) {
+    private DeployedStack(Map<String, Role> roles, Map<String, Role> functionRoles) {
+        this.roles = roles;
         this.functionRoles = functionRoles;
     }
 
     /**
+     * @param template the SAM template (normally the repository's template.yaml)
      * @param parameters parameter values that differ from the template's defaults
-     * @param refs physical ids for {@code Ref} to resources, and the pseudo parameters
-     * @param attributes values for {@code Fn::GetAtt}, keyed {@code LogicalId.Attribute}
+     * @param physical values for {@code Ref} (keyed by logical id) and {@code Fn::GetAtt} (keyed
+     *     {@code LogicalId.Attribute}) that replace the names CloudFormation would give, e.g. the ARN
+     *     of a topic that exists in the local AWS
      */
-    public static DeployedStack of(Path repositoryRoot, Map<String, String> parameters, Map<String, String> refs,
-                                   Map<String, String> attributes) {
-        JsonNode template = processed(repositoryRoot);
-        Map<String, String> values = new HashMap<>(refs);
-        template.path("Parameters").fields().forEachRemaining(p -> {
+    public static DeployedStack of(Path template, String region, String account, Map<String, String> parameters,
+                                   Map<String, String> physical) {
+        JsonNode processed = processed(template);
+        Map<String, String> refs = new HashMap<>(Map.of("AWS::Region", region, "AWS::AccountId", account, "AWS::Partition", "aws",
+                "AWS::StackName", STACK_NAME, "AWS::URLSuffix", "amazonaws.com"));
+        processed.path("Parameters").fields().forEachRemaining(p -> {
             if (p.getValue().has("Default")) {
-                values.put(p.getKey(), p.getValue().get("Default").asText());
+                refs.put(p.getKey(), p.getValue().get("Default").asText());
             }
         });
         parameters.forEach((name, value) -> {
-            if (!template.path("Parameters").has(name)) {
-                throw new IllegalArgumentException("template.yaml has no parameter " + name);
+            if (!processed.path("Parameters").has(name)) {
+                throw new IllegalArgumentException("the template has no parameter " + name);
             }
-            values.put(name, value);
+            refs.put(name, value);
         });
-        CfnIntrinsics intrinsics = new CfnIntrinsics(values, attributes, template.path("Conditions"));
-        JsonNode resources = template.path("Resources");
+        Map<String, String> attributes = new HashMap<>();
+        JsonNode resources = processed.path("Resources");
+        resources.fields().forEachRemaining(r -> physicalNames(r.getKey(), r.getValue(), region, account, refs, attributes));
+        physical.forEach((key, value) -> (key.contains(".") ? attributes : refs).put(key, value));
+        CfnIntrinsics intrinsics = new CfnIntrinsics(refs, attributes, processed.path("Conditions"));
         Map<String, Role> roles = new LinkedHashMap<>();
         resources.fields().forEachRemaining(resource -> {
-            if (!"AWS::Lambda::Function".equals(resource.getValue().path("Type").asText())) {
+            if (!"AWS::IAM::Role".equals(resource.getValue().path("Type").asText())) {
                 return;
             }
-            JsonNode role = resource.getValue().path("Properties").path("Role").path("Fn::GetAtt");
-            String roleId = role.isArray() ? role.get(0).asText() : role.asText().split("\\.")[0];
-            JsonNode properties = resources.path(roleId).path("Properties");
+            JsonNode properties = resource.getValue().path("Properties");
             List<PolicyEvaluator.Policy> inline = new ArrayList<>();
             for (JsonNode policy : intrinsics.resolve(properties.path("Policies"))) {
                 inline.add(new PolicyEvaluator.Policy(policy.path("PolicyName").asText(), policy.path("PolicyDocument")));
             }
             List<String> managed = new ArrayList<>();
             intrinsics.resolve(properties.path("ManagedPolicyArns")).forEach(arn -> managed.add(arn.asText()));
-            roles.put(resource.getKey(), new Role(roleId, List.copyOf(inline), List.copyOf(managed)));
+            roles.put(resource.getKey(), new Role(resource.getKey(), List.copyOf(inline), List.copyOf(managed)));
         });
-        return new DeployedStack(Map.copyOf(roles));
+        Map<String, Role> functionRoles = new LinkedHashMap<>();
+        resources.fields().forEachRemaining(resource -> {
+            if ("AWS::Lambda::Function".equals(resource.getValue().path("Type").asText())) {
+                JsonNode role = resource.getValue().path("Properties").path("Role").path("Fn::GetAtt");
+                functionRoles.put(resource.getKey(), roles.get(role.isArray() ? role.get(0).asText() : role.asText().split("\\.")[0]));
+            }
+        });
+        return new DeployedStack(Map.copyOf(roles), Map.copyOf(functionRoles));
+    }
+
+    /** The names and ARNs CloudFormation gives the resources of a stack named {@link #STACK_NAME}. */
+    private static void physicalNames(String id, JsonNode resource, String region, String account, Map<String, String> refs,
+                                      Map<String, String> attributes) {
+        String name = STACK_NAME + "-" + id;
+        String prefix = ":" + region + ":" + account + ":";
+        switch (resource.path("Type").asText()) {
+            case "AWS::IAM::Role" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:iam::" + account + ":role/" + name);
+            }
+            case "AWS::IAM::InstanceProfile" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:iam::" + account + ":instance-profile/" + name);
+            }
+            case "AWS::Lambda::Function" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:lambda" + prefix + "function:" + name);
+            }
+            case "AWS::Lambda::Alias", "AWS::Lambda::Version" -> {
+                String function = STACK_NAME + "-" + resource.path("Properties").path("FunctionName").path("Ref").asText();
+                String qualifier = resource.path("Properties").path("Name").asText("1");
+                refs.put(id, "arn:aws:lambda" + prefix + "function:" + function + ":" + qualifier);
+            }
+            case "AWS::SNS::Topic" -> {
+                refs.put(id, "arn:aws:sns" + prefix + name);
+                attributes.put(id + ".TopicName", name);
+            }
+            case "AWS::Logs::LogGroup" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:logs" + prefix + "log-group:" + name + ":*");
+            }
+            case "AWS::StepFunctions::StateMachine" -> {
+                refs.put(id, "arn:aws:states" + prefix + "stateMachine:" + name);
+                attributes.put(id + ".Name", name);
+            }
+            default -> refs.put(id, name);
+        }
+    }
+
+    /** Every IAM role of the stack, by logical id. */
+    public Map<String, Role> roles() {
+        return roles;
     }
 
     /** Function logical id (e.g. EnsureEndpointsFunction) → its role. */
@@ -81,18 +141,19 @@ public final class DeployedStack {
         return functionRoles;
     }
 
-    /** The SAM-processed template (the transform applied, intrinsics left), translated once per JVM. */
-    public static JsonNode processed(Path repositoryRoot) {
-        return PROCESSED.computeIfAbsent(repositoryRoot.toAbsolutePath().normalize(), DeployedStack::translate);
+    /** The SAM-processed template (the transform applied, intrinsics left), translated once per JVM and file. */
+    public static JsonNode processed(Path template) {
+        return PROCESSED.computeIfAbsent(template.toAbsolutePath().normalize(), DeployedStack::translate);
     }
 
-    private static JsonNode translate(Path root) {
+    private static JsonNode translate(Path template) {
+        Path root = ssmreach.local.LocalWorkflow.repositoryRoot();
         try {
             Path out = Files.createTempFile("ssm-reach-processed", ".json");
             Path err = Files.createTempFile("ssm-reach-processed", ".err");
             try {
                 Process process = new ProcessBuilder(python(), root.resolve("local/sam/translate.py").toString(),
-                        root.resolve("template.yaml").toString()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                        template.toString()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 if (!process.waitFor(2, TimeUnit.MINUTES)) {
                     process.destroyForcibly();
                     throw new IllegalStateException("the SAM translator did not finish within 2 minutes");

@@ -20,9 +20,6 @@ import ssmreach.core.Settings;
  * every call it makes is authorized with its own role, as in AWS.
  */
 public final class StackDeployment {
-    /** The stack's name locally; CloudFormation prefixes physical names with it. */
-    public static final String STACK_NAME = "ssm-reach";
-
     private static final AtomicInteger DEPLOYMENTS = new AtomicInteger();
     private static final Map<String, PolicyEvaluator.Policy> MANAGED = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -33,27 +30,27 @@ public final class StackDeployment {
     }
 
     /**
+     * @param template the SAM template deployed (normally the repository's template.yaml)
      * @param motoIam a client straight to the emulator, for the managed policies' documents
-     * @param instanceRoleArn the physical ARN of the stack's instance role (SsmInstanceRole)
+     * @param instanceRoleArn the ARN of the stack's instance role (SsmInstanceRole) as it exists locally
      */
-    public static StackDeployment deploy(Path repositoryRoot, Authorizer authorizer, IamClient motoIam, Settings settings,
+    public static StackDeployment deploy(Path template, Authorizer authorizer, IamClient motoIam, Settings settings,
                                          String instanceRoleArn) {
         String account = settings.accountId();
-        String region = settings.region();
-        Map<String, String> refs = Map.of("AWS::Region", region, "AWS::AccountId", account, "AWS::Partition", "aws",
-                "AWS::StackName", STACK_NAME, "AWS::URLSuffix", "amazonaws.com",
-                "ResultTopic", settings.resultTopicArn().isEmpty()
-                        ? "arn:aws:sns:" + region + ":" + account + ":" + STACK_NAME + "-results" : settings.resultTopicArn());
-        Map<String, String> attributes = Map.of("SsmInstanceRole.Arn", instanceRoleArn,
-                "SsmInstanceProfile.Arn", settings.instanceProfileArn());
-        DeployedStack stack = DeployedStack.of(repositoryRoot, parameters(settings), refs, attributes);
+        Map<String, String> physical = new LinkedHashMap<>();
+        physical.put("SsmInstanceRole.Arn", instanceRoleArn);
+        physical.put("SsmInstanceProfile.Arn", settings.instanceProfileArn());
+        if (!settings.resultTopicArn().isEmpty()) {
+            physical.put("ResultTopic", settings.resultTopicArn());
+        }
+        DeployedStack stack = DeployedStack.of(template, settings.region(), account, parameters(settings), physical);
         int deployment = DEPLOYMENTS.incrementAndGet();
         Map<String, AwsCredentialsProvider> credentials = new LinkedHashMap<>();
         stack.functionRoles().forEach((function, role) -> {
             List<PolicyEvaluator.Policy> policies = new ArrayList<>(role.inline());
             role.managedPolicyArns().forEach(arn -> policies.add(managedPolicy(motoIam, arn)));
-            String roleName = STACK_NAME + "-" + role.logicalId();
-            String session = STACK_NAME + "-" + function;
+            String roleName = DeployedStack.STACK_NAME + "-" + role.logicalId();
+            String session = DeployedStack.STACK_NAME + "-" + function;
             String accessKey = function + "-" + deployment;
             authorizer.register(new Authorizer.Principal(accessKey, "arn:aws:sts::" + account + ":assumed-role/" + roleName + "/" + session,
                     "AROA" + HexFormat.of().formatHex(roleName.getBytes()).substring(0, 16).toUpperCase() + ":" + session,

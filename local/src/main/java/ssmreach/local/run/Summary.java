@@ -80,6 +80,9 @@ final class Summary {
             run.failures().forEach(execution.putArray("unmetExpectations")::add);
             execution.set("result", run.result());
         }
+        ArrayNode denials = root.putArray("denials");
+        report.denials().forEach(d -> denials.addObject().put("action", d.action()).put("resource", d.resource())
+                .put("principal", d.principal().arn()));
         failures().forEach(root.putArray("unmetExpectations")::add);
         return root;
     }
@@ -115,6 +118,8 @@ final class Summary {
         out.println();
         out.println("Endpoints added: " + usd(totalCost())
                 + " a month (interface endpoints are billed per zone-hour; the S3 gateway is free).");
+        out.println("Denied by IAM: " + report.denials().size() + (report.denials().isEmpty() ? "" : " ("
+                + report.denials().stream().map(d -> d.action()).distinct().sorted().collect(java.util.stream.Collectors.joining(", ")) + ")"));
         long asExpected = report.runs().stream().filter(TriggerRun::passed).count();
         out.println(passed()
                 ? "OK: every execution (" + report.runs().size() + ") ended as the scenario expects."

@@ -9,6 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
+import ssmreach.local.iam.Authorizer;
 import ssmreach.local.scenario.Scenario;
 import ssmreach.local.scenario.ScenarioRunner;
 import ssmreach.local.scenario.ScenarioWorld;
@@ -92,6 +93,19 @@ public final class Timeline implements ScenarioRunner.Listener {
         Long start = trigger == null ? null : starts.get(trigger.number());
         long at = start == null ? -1 : System.currentTimeMillis() - start;
         String text = "+ " + call.service().toLowerCase() + " " + call.operation() + "  " + request(call.request());
+        if (trigger == null) {
+            out.println("             " + text);
+        } else {
+            line(trigger, at, "    " + text);
+        }
+    }
+
+    @Override
+    public synchronized void denied(Scenario.Trigger trigger, Authorizer.Denial denial) {
+        Long start = trigger == null ? null : starts.get(trigger.number());
+        long at = start == null ? -1 : System.currentTimeMillis() - start;
+        String role = denial.principal().arn().replaceFirst("^.*:assumed-role/([^/]+)/.*$", "$1");
+        String text = "! denied " + denial.action() + " on " + request(denial.resource()) + " (" + role + ")";
         if (trigger == null) {
             out.println("             " + text);
         } else {

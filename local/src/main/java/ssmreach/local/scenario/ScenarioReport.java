@@ -2,12 +2,18 @@ package ssmreach.local.scenario;
 
 import java.util.ArrayList;
 import java.util.List;
+import ssmreach.local.iam.Authorizer;
 
-/** A scenario run: every execution, and the expectations on the world that were not met. */
-public record ScenarioReport(Scenario scenario, ScenarioWorld world, List<TriggerRun> runs, List<String> worldFailures) {
+/**
+ * A scenario run: every execution, the expectations on the world that were not met, and the calls
+ * the local AWS refused as AWS would (IAM denials, DryRun probes included).
+ */
+public record ScenarioReport(Scenario scenario, ScenarioWorld world, List<TriggerRun> runs, List<String> worldFailures,
+                             List<Authorizer.Denial> denials) {
     public ScenarioReport {
         runs = List.copyOf(runs);
         worldFailures = List.copyOf(worldFailures);
+        denials = List.copyOf(denials);
     }
 
     /** Every execution ended as expected and the world is as expected. */

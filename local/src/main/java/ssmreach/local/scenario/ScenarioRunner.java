@@ -1,6 +1,7 @@
 package ssmreach.local.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
+import ssmreach.local.iam.Authorizer;
 
 /**
  * Runs a scenario on the local AWS: seeds its world into the (empty) emulator, runs its triggers
@@ -38,6 +40,9 @@ public final class ScenarioRunner {
         /** A mutating AWS call of the functions; {@code trigger} is null while several executions run at once. */
         default void mutation(Scenario.Trigger trigger, CallLog.Call call) {}
 
+        /** A call the local AWS refused as AWS would (IAM); {@code trigger} is null while several executions run at once. */
+        default void denied(Scenario.Trigger trigger, Authorizer.Denial denial) {}
+
         default void finished(TriggerRun run) {}
     }
 
@@ -55,14 +60,25 @@ public final class ScenarioRunner {
         }
     }
 
-    /** Runs {@code scenario} on {@code aws}, which must be empty (fresh or reset). */
+    /** Runs {@code scenario} on {@code aws}, which must be empty (fresh or reset), with the stack of template.yaml. */
     public static ScenarioReport run(LocalAws aws, Scenario scenario, Listener listener) {
+        return run(aws, scenario, listener, LocalWorkflow.template());
+    }
+
+    /** As {@link #run(LocalAws, Scenario, Listener)}, the stack deployed from another template. */
+    public static ScenarioReport run(LocalAws aws, Scenario scenario, Listener listener, Path template) {
         Settings settings = settings(scenario);
         ScenarioWorld world = ScenarioWorld.seed(aws, scenario.world(), settings);
         listener.seeded(world);
         AtomicReference<Consumer<CallLog.Call>> calls = callListener(aws.calls());
+        AtomicReference<Scenario.Trigger> running = new AtomicReference<>();
+        List<Authorizer.Denial> denials = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<TriggerRun> runs = new ArrayList<>();
-        try (LocalWorkflow workflow = new LocalWorkflow(aws, settings)) {
+        try (AutoCloseable watching = aws.authorizer().onDenial(denial -> {
+                    denials.add(denial);
+                    listener.denied(running.get(), denial);
+                });
+             LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, aws.deploy(settings, template)))) {
             List<Scenario.Step> steps = scenario.steps();
             for (int i = 0; i < steps.size(); ) {
                 if (steps.get(i) instanceof Scenario.Action action) {
@@ -78,14 +94,17 @@ public final class ScenarioRunner {
                     group.add(next);
                     i++;
                 }
+                running.set(group.size() == 1 ? group.getFirst() : null);
                 runs.addAll(runGroup(aws, workflow, world, group, listener, calls));
             }
+        } catch (Exception e) {
+            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
         } finally {
             calls.set(call -> {});
         }
         List<String> worldFailures = new ArrayList<>(world.deferredFailures());
         worldFailures.addAll(Expectations.check(scenario.expect(), world));
-        return new ScenarioReport(scenario, world, runs, worldFailures);
+        return new ScenarioReport(scenario, world, runs, worldFailures, denials);
     }
 
     private static List<TriggerRun> runGroup(LocalAws aws, LocalWorkflow workflow, ScenarioWorld world, List<Scenario.Trigger> group,
