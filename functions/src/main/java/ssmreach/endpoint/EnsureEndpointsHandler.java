@@ -154,9 +154,9 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
     private Endpoint create(VpcContext vpc, InterfacePlan plan, boolean dryRun, List<Action> actions, List<Finding> findings) {
         String detail = plan.service() + " with private DNS in " + String.join(", ", plan.zones());
         if (dryRun) {
-            DryRunProbe.probe("CreateVpcEndpoint", plan.offer().serviceName(), () -> createInterface(vpc, plan, true))
-                    .ifPresent(findings::add);
-            actions.add(new Action("CreateVpcEndpoint", plan.offer().serviceName(), detail, true, plan.zones().size()));
+            String permission = DryRunProbe.probe("CreateVpcEndpoint", plan.offer().serviceName(),
+                    () -> createInterface(vpc, plan, true), findings);
+            actions.add(new Action("CreateVpcEndpoint", plan.offer().serviceName(), detail, true, plan.zones().size(), permission));
             return new Endpoint(null, plan.service(), "Interface", "planned", true, plan.zones(), List.of(), true);
         }
         VpcEndpoint created;
@@ -190,19 +190,20 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         List<String> zones = new ArrayList<>(EndpointPlanner.zonesOf(endpoint, vpc.subnetZones()));
         if (plan.modifies()) {
             boolean addGroup = plan.addManagedGroup() && vpc.managedGroupId() != null;
+            String permission = null;
             if (!plan.subnetIds().isEmpty() || addGroup) {
-                modify(endpoint.vpcEndpointId(), plan.subnetIds(), addGroup ? List.of(vpc.managedGroupId()) : List.of(), List.of(),
-                        dryRun, plan.service(), findings);
+                permission = modify(endpoint.vpcEndpointId(), plan.subnetIds(), addGroup ? List.of(vpc.managedGroupId()) : List.of(),
+                        List.of(), dryRun, plan.service(), findings);
             }
             if (!plan.subnetIds().isEmpty()) {
-                actions.add(new Action("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
-                        plan.service() + ": add " + String.join(", ", plan.zones()), dryRun, plan.zones().size()));
+                actions.add(proven(new Action("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
+                        plan.service() + ": add " + String.join(", ", plan.zones()), dryRun, plan.zones().size()), permission));
                 zones.addAll(plan.zones());
             }
             if (plan.addManagedGroup()) {
-                actions.add(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), plan.service()
+                actions.add(proven(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), plan.service()
                         + ": add security group " + (vpc.managedGroupId() == null ? PrepareVpcHandler.GROUP_NAME : vpc.managedGroupId())
-                        + " (no group admitted 443 from the subnet)", dryRun));
+                        + " (no group admitted 443 from the subnet)", dryRun), permission));
             }
         }
         return new Endpoint(endpoint.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(endpoint), true,
@@ -213,8 +214,9 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         String detail = "s3 gateway for " + String.join(", ", plan.routeTableIds());
         if (plan.creates()) {
             if (dryRun) {
-                DryRunProbe.probe("CreateVpcEndpoint", plan.serviceName(), () -> createGateway(vpc, plan, true)).ifPresent(findings::add);
-                actions.add(Action.of("CreateVpcEndpoint", plan.serviceName(), detail, true));
+                String permission = DryRunProbe.probe("CreateVpcEndpoint", plan.serviceName(), () -> createGateway(vpc, plan, true),
+                        findings);
+                actions.add(Action.of("CreateVpcEndpoint", plan.serviceName(), detail, true).withPermission(permission));
                 return new Endpoint(null, "s3", "Gateway", "planned", false, List.of(), plan.routeTableIds(), true);
             }
             VpcEndpoint created;
@@ -230,8 +232,9 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         VpcEndpoint endpoint = plan.existing();
         List<String> tables = new ArrayList<>(endpoint.routeTableIds());
         if (plan.modifies()) {
-            modify(endpoint.vpcEndpointId(), List.of(), List.of(), plan.routeTableIds(), dryRun, "s3", findings);
-            actions.add(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), "s3 gateway: add " + String.join(", ", plan.routeTableIds()), dryRun));
+            String permission = modify(endpoint.vpcEndpointId(), List.of(), List.of(), plan.routeTableIds(), dryRun, "s3", findings);
+            actions.add(proven(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
+                    "s3 gateway: add " + String.join(", ", plan.routeTableIds()), dryRun), permission));
             tables.addAll(plan.routeTableIds());
         }
         return new Endpoint(endpoint.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(endpoint), false, List.of(),
@@ -246,21 +249,27 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
                 .dryRun(dryRun)).vpcEndpoint();
     }
 
-    private void modify(String endpointId, List<String> subnets, List<String> groups, List<String> routeTables, boolean dryRun,
-                        String service, List<Finding> findings) {
+    /** In a dry run, what its DryRun answered ({@link Action#ALLOWED} or {@link Action#DENIED}); else null. */
+    private String modify(String endpointId, List<String> subnets, List<String> groups, List<String> routeTables, boolean dryRun,
+                          String service, List<Finding> findings) {
         Runnable call = () -> ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(endpointId).dryRun(dryRun)
                 .addSubnetIds(subnets.isEmpty() ? null : subnets)
                 .addSecurityGroupIds(groups.isEmpty() ? null : groups)
                 .addRouteTableIds(routeTables.isEmpty() ? null : routeTables));
         if (dryRun) {
-            DryRunProbe.probe("ModifyVpcEndpoint", endpointId, call).ifPresent(findings::add);
-            return;
+            return DryRunProbe.probe("ModifyVpcEndpoint", endpointId, call, findings);
         }
         try {
             call.run();
         } catch (SdkException e) {
             throw converging(e, service);
         }
+        return null;
+    }
+
+    /** A planned change with what its DryRun proved (null: none was sent, the action keeps its own). */
+    private static Action proven(Action action, String permission) {
+        return permission == null ? action : action.withPermission(permission);
     }
 
     /**

@@ -110,9 +110,9 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
         Optional<SecurityGroup> group = findGroup(request.vpcId());
         if (group.isEmpty()) {
             if (request.dryRun()) {
-                DryRunProbe.probe("CreateSecurityGroup", request.vpcId(), () -> createGroup(request.vpcId(), true))
-                        .ifPresent(findings::add);
-                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME, true));
+                String permission = DryRunProbe.probe("CreateSecurityGroup", request.vpcId(), () -> createGroup(request.vpcId(), true),
+                        findings);
+                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME, true).withPermission(permission));
                 request.cidrBlocks().forEach(cidr -> actions.add(Action.of("AuthorizeSecurityGroupIngress", GROUP_NAME,
                         "TCP 443 from " + cidr, true)));
                 return null;
@@ -128,9 +128,10 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
             if (admitted.contains(cidr)) {
                 continue;
             }
+            String permission = null;
             if (request.dryRun()) {
-                DryRunProbe.probe("AuthorizeSecurityGroupIngress", sg.groupId(), () -> authorize(sg.groupId(), cidr, true))
-                        .ifPresent(findings::add);
+                permission = DryRunProbe.probe("AuthorizeSecurityGroupIngress", sg.groupId(), () -> authorize(sg.groupId(), cidr, true),
+                        findings);
             } else {
                 try {
                     authorize(sg.groupId(), cidr, false);
@@ -141,7 +142,8 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
                     continue; // another execution added it first
                 }
             }
-            actions.add(Action.of("AuthorizeSecurityGroupIngress", sg.groupId(), "TCP 443 from " + cidr, request.dryRun()));
+            Action action = Action.of("AuthorizeSecurityGroupIngress", sg.groupId(), "TCP 443 from " + cidr, request.dryRun());
+            actions.add(permission == null ? action : action.withPermission(permission));
         }
         return sg.groupId();
     }

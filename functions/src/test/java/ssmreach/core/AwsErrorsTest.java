@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static ssmreach.SdkMocks.ec2Error;
 
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
+import ssmreach.contract.Action;
 import ssmreach.contract.Finding;
 
 class AwsErrorsTest {
@@ -76,21 +78,30 @@ class AwsErrorsTest {
 
     @Test
     void dryRunOperationMeansPermitted() {
-        Optional<Finding> finding = DryRunProbe.probe("CreateVpcEndpoint", "com.amazonaws.us-east-1.ssm", () -> {
-            throw ec2Error(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
-        });
+        List<Finding> findings = new ArrayList<>();
 
-        assertEquals(Optional.empty(), finding);
+        String permission = DryRunProbe.probe("CreateVpcEndpoint", "com.amazonaws.us-east-1.ssm", () -> {
+            throw ec2Error(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
+        }, findings);
+
+        assertEquals(Action.ALLOWED, permission);
+        assertEquals(List.of(), findings);
     }
 
     @Test
-    void unauthorizedOperationIsAPermissionFinding() {
-        Optional<Finding> finding = DryRunProbe.probe("CreateVpcEndpoint", "com.amazonaws.us-east-1.ssm", () -> {
-            throw ec2Error(403, "UnauthorizedOperation", "You are not authorized to perform this operation.");
-        });
+    void unauthorizedOperationIsAPermissionFindingWithEc2sMessage() {
+        List<Finding> findings = new ArrayList<>();
 
-        assertEquals("PERMISSION_MISSING", finding.orElseThrow().code());
-        assertEquals("com.amazonaws.us-east-1.ssm", finding.orElseThrow().resource());
+        String permission = DryRunProbe.probe("CreateVpcEndpoint", "com.amazonaws.us-east-1.ssm", () -> {
+            throw ec2Error(403, "UnauthorizedOperation", "You are not authorized to perform this operation. "
+                    + "Encoded authorization failure message: abc123");
+        }, findings);
+
+        assertEquals(Action.DENIED, permission);
+        Finding finding = findings.getFirst();
+        assertEquals("PERMISSION_MISSING", finding.code());
+        assertEquals("com.amazonaws.us-east-1.ssm", finding.resource());
+        assertTrue(finding.message().contains("Encoded authorization failure message: abc123"), finding.message());
     }
 
     @Test
@@ -99,13 +110,13 @@ class AwsErrorsTest {
 
         Ec2Exception thrown = assertThrows(Ec2Exception.class, () -> DryRunProbe.probe("CreateSecurityGroup", "vpc-0", () -> {
             throw error;
-        }));
+        }, new ArrayList<>()));
 
         assertSame(error, thrown);
     }
 
     @Test
     void dryRunThatSucceedsIsRefused() {
-        assertThrows(IllegalStateException.class, () -> DryRunProbe.probe("CreateSecurityGroup", "vpc-0", () -> { }));
+        assertThrows(IllegalStateException.class, () -> DryRunProbe.probe("CreateSecurityGroup", "vpc-0", () -> { }, new ArrayList<>()));
     }
 }

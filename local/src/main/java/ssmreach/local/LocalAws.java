@@ -17,6 +17,7 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.sts.StsClient;
 import ssmreach.core.Settings;
 import ssmreach.local.iam.Authorizer;
 import ssmreach.local.iam.StackDeployment;
@@ -132,6 +133,11 @@ public final class LocalAws implements AutoCloseable {
 
     public SsmClient ssm() {
         return configure(SsmClient.builder(), endpoint(), true).build();
+    }
+
+    /** STS as the administrator (e.g. to decode an authorization message), through the proxy. */
+    public StsClient sts() {
+        return configure(StsClient.builder(), endpoint(), false).build();
     }
 
     /** A client for seeding and inspecting the emulator: straight to moto, not recorded. */

@@ -72,6 +72,7 @@ public final class StrictAwsProxy implements AutoCloseable {
      * runner sign with when they act as a person rather than as a function.
      */
     public static final String ADMIN_ACCESS_KEY = "testing";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final com.fasterxml.jackson.databind.JsonNode ADMINISTRATOR_ACCESS = IamPolicySimulator.parse("""
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}""");
 
@@ -286,7 +287,7 @@ public final class StrictAwsProxy implements AutoCloseable {
         }
         String operation = json ? target.substring(target.indexOf('.') + 1) : form.getOrDefault("Action", "");
         Authorizer.Call call = new Authorizer.Call(service, operation, form,
-                json ? new com.fasterxml.jackson.databind.ObjectMapper().readTree(body) : null);
+                json ? JSON.readTree(body) : null);
         Optional<Authorizer.Denial> denial;
         try {
             denial = authorizer.authorize(principal.get(), call);

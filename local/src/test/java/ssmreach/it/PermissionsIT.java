@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import ssmreach.local.LocalAws;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.iam.Authorizer;
+import ssmreach.local.run.PermissionReport;
 import ssmreach.local.scenario.Scenario;
 import ssmreach.local.scenario.ScenarioReport;
 import ssmreach.local.scenario.ScenarioRunner;
@@ -80,6 +81,33 @@ class PermissionsIT {
         assertTrue(report.denials().stream().allMatch(d -> d.action().equals("ec2:ModifyVpcEndpoint")
                 && d.resource().contains(":vpc-endpoint/vpce-")), report.denials().toString());
         assertFalse(report.denials().isEmpty());
+    }
+
+    @Test
+    void aDryRunReportsTheMissingGrantWithItsDecodedReason() throws IOException {
+        Path template = edited(withoutStatement(read(), "AssociatePrivateDnsZoneOfEndpoints"));
+
+        ScenarioReport report = ScenarioRunner.run(aws, Scenario.load("fresh-isolated-subnet").asDryRun(),
+                new ScenarioRunner.Listener() {}, template);
+        PermissionReport permissions = PermissionReport.of(report.runs().stream().map(TriggerRun::result).toList(), aws.sts());
+
+        List<PermissionReport.Entry> creations = permissions.entries().stream()
+                .filter(e -> e.operation().equals("CreateVpcEndpoint")).toList();
+        assertEquals(4, creations.size(), permissions.entries().toString());
+        for (PermissionReport.Entry interfaceEndpoint : creations.subList(0, 3)) {
+            assertEquals("denied", interfaceEndpoint.permission());
+            assertTrue(interfaceEndpoint.reason().startsWith("not allowed: route53:AssociateVPCWithHostedZone on "
+                    + "arn:aws:route53:::hostedzone/* for arn:aws:sts::123456789012:assumed-role/ssm-reach-EnsureEndpointsFunctionRole/"),
+                    interfaceEndpoint.reason());
+        }
+        assertEquals("allowed", creations.get(3).permission(), "the S3 gateway has no private DNS: " + creations.get(3));
+        assertEquals(List.of("unchecked"), permissions.entries().stream().filter(e -> e.operation().equals("ModifyVpcAttribute"))
+                .map(PermissionReport.Entry::permission).toList(), "ModifyVpcAttribute offers no DryRun");
+        assertEquals(List.of("allowed"), permissions.entries().stream().filter(e -> e.operation().equals("CreateSecurityGroup"))
+                .map(PermissionReport.Entry::permission).toList());
+        assertTrue(permissions.entries().stream().filter(e -> e.operation().equals("AuthorizeSecurityGroupIngress"))
+                .allMatch(e -> e.permission().equals("unchecked")), "no group to probe the rule on before it exists: " + permissions.entries());
+        assertTrue(aws.calls().mutatingCalls().isEmpty(), "a dry run changes nothing: " + aws.calls().mutatingCalls());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.services.sts.StsClient;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
@@ -180,12 +181,15 @@ public final class LocalRun {
                 }
             }
             Summary summary = new Summary(report, extra);
+            PermissionReport permissions = PermissionReport.of(report.runs().stream().map(TriggerRun::result).toList(), aws.sts());
             if (options.json()) {
                 ObjectNode document = summary.json();
                 document.put("dryRun", options.dryRun());
+                document.set("permissions", permissions.json());
                 stdout.println(write(document));
             } else {
                 summary.print(stdout);
+                permissions.print(stdout);
             }
             return summary.passed() ? 0 : 1;
         }
@@ -229,8 +233,16 @@ public final class LocalRun {
         document.put("error", execution.error());
         execution.path().forEach(document.putArray("path")::add);
         document.set("result", result);
+        PermissionReport permissions;
+        try (StsClient sts = StsClient.create()) {
+            permissions = PermissionReport.of(java.util.Collections.singletonList(result), sts);
+        }
+        document.set("permissions", permissions.json());
         stdout.println(options.json() ? write(document) : "\nResult:\n" + write(result));
-        return execution.succeeded() ? 0 : 1;
+        if (!options.json()) {
+            permissions.print(stdout);
+        }
+        return execution.succeeded() && !permissions.anyDenied() ? 0 : 1;
     }
 
     /**
