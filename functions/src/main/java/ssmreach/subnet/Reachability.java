@@ -69,7 +69,7 @@ public final class Reachability {
         }
         if (target != null && target.startsWith("vpce-")) {
             // Centralized inspection: endpoints with private DNS would take SSM traffic around the appliances.
-            return new Verdict(ssmreach.contract.Route.EGRESS, target, via + ", a Gateway Load Balancer endpoint (inspection)");
+            return new Verdict(ssmreach.contract.Route.EGRESS, target, via + ", a Gateway Load Balancer endpoint: traffic is inspected");
         }
         // A target this SDK does not name is someone's way out too: left as it is rather than bypassed.
         return new Verdict(ssmreach.contract.Route.EGRESS, target, via);

@@ -64,7 +64,7 @@ class ReachabilityTest {
                         verdict(EGRESS, "vgw-011", "0.0.0.0/0 via vgw-011")),
                 Arguments.of("Gateway Load Balancer endpoint", table(anyIpv4().gatewayId("vpce-0a1b2c3d4e5f60718").build()),
                         verdict(EGRESS, "vpce-0a1b2c3d4e5f60718",
-                                "0.0.0.0/0 via vpce-0a1b2c3d4e5f60718, a Gateway Load Balancer endpoint (inspection)")),
+                                "0.0.0.0/0 via vpce-0a1b2c3d4e5f60718, a Gateway Load Balancer endpoint: traffic is inspected")),
                 Arguments.of("carrier gateway", table(anyIpv4().carrierGatewayId("cagw-0ab").build()),
                         verdict(EGRESS, "cagw-0ab", "0.0.0.0/0 via cagw-0ab")),
                 Arguments.of("local gateway", table(anyIpv4().localGatewayId("lgw-0cd").build()),

@@ -341,7 +341,7 @@ class VpcClassifierTest {
         assertEquals(ssmreach.contract.Route.EGRESS, subnet.route());
         assertEquals("vpce-0123456789abcdef0", subnet.defaultRouteTarget());
         assertEquals(SubnetStatus.OUT_OF_SCOPE, subnet.status());
-        assertEquals("0.0.0.0/0 via vpce-0123456789abcdef0, a Gateway Load Balancer endpoint (inspection) (scope: isolated)",
+        assertEquals("0.0.0.0/0 via vpce-0123456789abcdef0, a Gateway Load Balancer endpoint: traffic is inspected (scope: isolated)",
                 subnet.reason());
     }
 
