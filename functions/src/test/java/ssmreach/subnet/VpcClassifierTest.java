@@ -9,7 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceStateName;
 import software.amazon.awssdk.services.ec2.model.Route;
@@ -304,45 +308,35 @@ class VpcClassifierTest {
 
     // ---------------------------------------------------------------- routes that carry no IPv4 agent
 
-    static RouteTable ownTable(String id, String subnetId, Route... routes) {
-        return RouteTable.builder().routeTableId(id).vpcId(VPC_ID).routes(routes).associations(explicit(id, subnetId)).build();
+    static Stream<Arguments> routesThatCarryNoIpv4AgentOrLeaveItAlone() {
+        return Stream.of(
+                Arguments.of("::/0 to an egress-only internet gateway",
+                        Route.builder().destinationIpv6CidrBlock("::/0").egressOnlyInternetGatewayId("eigw-0123"),
+                        ssmreach.contract.Route.ISOLATED, null, SubnetStatus.IN_SCOPE, "only ::/0 via eigw-0123; no IPv4 path"),
+                Arguments.of("0.0.0.0/0 to a peering connection",
+                        Route.builder().destinationCidrBlock("0.0.0.0/0").vpcPeeringConnectionId("pcx-0123"),
+                        ssmreach.contract.Route.ISOLATED, null, SubnetStatus.IN_SCOPE,
+                        "0.0.0.0/0 via pcx-0123: peering does not route to the internet"),
+                Arguments.of("0.0.0.0/0 to a Gateway Load Balancer endpoint",
+                        Route.builder().destinationCidrBlock("0.0.0.0/0").gatewayId("vpce-0123456789abcdef0"),
+                        ssmreach.contract.Route.EGRESS, "vpce-0123456789abcdef0", SubnetStatus.OUT_OF_SCOPE,
+                        "0.0.0.0/0 via vpce-0123456789abcdef0, a Gateway Load Balancer endpoint: traffic is inspected (scope: isolated)"));
     }
 
-    static SubnetClassification only(VpcClassifier classifier, Subnet subnet, RouteTable table) {
-        return classifier.classify(vpc(), List.of(subnet), List.of(table), List.of(subnet.subnetId())).subnets().getFirst();
-    }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routesThatCarryNoIpv4AgentOrLeaveItAlone")
+    void theSubnetsVerdictAndReasonFollowTheRouteTarget(String name, Route.Builder route, ssmreach.contract.Route expected,
+                                                       String target, SubnetStatus status, String reason) {
+        RouteTable table = RouteTable.builder().routeTableId("rtb-own").vpcId(VPC_ID)
+                .routes(LOCAL, route.state(RouteState.ACTIVE).build()).associations(explicit("rtb-own", ISO_1B)).build();
 
-    @Test
-    void ipv6EgressOnlyIsIsolatedAndSaysWhatWasThere() {
-        SubnetClassification subnet = only(isolatedScope, subnet(ISO_1B, "us-east-1b", "10.1.5.0/24"), ownTable("rtb-v6", ISO_1B, LOCAL,
-                Route.builder().destinationIpv6CidrBlock("::/0").egressOnlyInternetGatewayId("eigw-0123").state(RouteState.ACTIVE).build()));
+        SubnetClassification subnet = isolatedScope.classify(vpc(), List.of(subnet(ISO_1B, "us-east-1b", "10.1.5.0/24")),
+                List.of(table), List.of(ISO_1B)).subnets().getFirst();
 
-        assertEquals(ssmreach.contract.Route.ISOLATED, subnet.route());
-        assertEquals(SubnetStatus.IN_SCOPE, subnet.status());
-        assertEquals("only ::/0 via eigw-0123; no IPv4 path", subnet.reason());
-    }
-
-    @Test
-    void peeringDefaultRouteIsIsolatedInScope() {
-        SubnetClassification subnet = only(isolatedScope, subnet(ISO_1B, "us-east-1b", "10.1.5.0/24"), ownTable("rtb-pcx", ISO_1B, LOCAL,
-                Route.builder().destinationCidrBlock("0.0.0.0/0").vpcPeeringConnectionId("pcx-0123").state(RouteState.ACTIVE).build()));
-
-        assertEquals(ssmreach.contract.Route.ISOLATED, subnet.route());
-        assertNull(subnet.defaultRouteTarget());
-        assertEquals(SubnetStatus.IN_SCOPE, subnet.status());
-        assertEquals("0.0.0.0/0 via pcx-0123: peering does not route to the internet", subnet.reason());
-    }
-
-    @Test
-    void gatewayLoadBalancerDefaultRouteIsEgressAndLeftAlone() {
-        SubnetClassification subnet = only(isolatedScope, subnet(ISO_1B, "us-east-1b", "10.1.5.0/24"), ownTable("rtb-gwlb", ISO_1B, LOCAL,
-                Route.builder().destinationCidrBlock("0.0.0.0/0").gatewayId("vpce-0123456789abcdef0").state(RouteState.ACTIVE).build()));
-
-        assertEquals(ssmreach.contract.Route.EGRESS, subnet.route());
-        assertEquals("vpce-0123456789abcdef0", subnet.defaultRouteTarget());
-        assertEquals(SubnetStatus.OUT_OF_SCOPE, subnet.status());
-        assertEquals("0.0.0.0/0 via vpce-0123456789abcdef0, a Gateway Load Balancer endpoint: traffic is inspected (scope: isolated)",
-                subnet.reason());
+        assertEquals(expected, subnet.route());
+        assertEquals(target, subnet.defaultRouteTarget());
+        assertEquals(status, subnet.status());
+        assertEquals(reason, subnet.reason());
     }
 
     @Test
