@@ -54,7 +54,8 @@ final class Scenarios {
         MINIMUM.put("second-subnet", concat(classifyBySubnet, prepare, ensure,
                 List.of("ModifyVpcEndpoint", "ModifyVpcEndpoint", "ModifyVpcEndpoint"), report));
         MINIMUM.put("compliant-rerun", concat(classifyBySubnet, prepare, ensure, List.of("DescribeInstances", "PutEvents", "Publish")));
-        MINIMUM.put("public-subnet", concat(classifyBySubnet, List.of("CreateTags", "PutEvents", "Publish")));
+        // A manual run reads the running instances of a public subnet: one without a public IPv4 address needs the endpoints.
+        MINIMUM.put("public-subnet", concat(classifyBySubnet, List.of("DescribeInstances", "CreateTags", "PutEvents", "Publish")));
         MINIMUM.put("one-instance", concat(List.of("DescribeInstances", "DescribeVpcs", "DescribeSubnets", "DescribeRouteTables"),
                 prepare, ensure, List.of("AssociateIamInstanceProfile", "DescribeInstanceInformation", "PutEvents", "Publish")));
     }

@@ -13,12 +13,11 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.contract.Diagnosis.InstanceDiagnosis;
 import ssmreach.contract.Finding;
-import ssmreach.contract.Route;
 import ssmreach.contract.Severity;
 import ssmreach.endpoint.Cidr;
 import ssmreach.endpoint.SecurityGroupRules;
 import ssmreach.instance.AgentPermissions;
-import ssmreach.subnet.RouteClassifier;
+import ssmreach.subnet.Reachability;
 
 /**
  * The checks of AWSSupport-TroubleshootManagedInstance, made on facts read beforehand: each check
@@ -81,17 +80,20 @@ public final class Diagnostician {
             checks.fail("SUBNET_UNKNOWN", Severity.ERROR, id, "The instance's subnet or route table could not be read", "Check the subnet");
             return;
         }
+        if (Reachability.ipv6Only(facts.subnet())) {
+            checks.findings.add(Reachability.ipv6OnlySubnet(facts.subnet().subnetId()));
+            return; // the IPv4 checks below have nothing to judge
+        }
         String subnetCidr = facts.subnet().cidrBlock();
-        RouteClassifier.Verdict route = RouteClassifier.classify(facts.routeTable());
-        boolean internet = route.route() == Route.PUBLIC
-                || (route.route() == Route.EGRESS && route.target() != null && route.target().startsWith("nat-"));
-        checks.passed.add("route: " + (route.target() == null ? "no default route" : "default route to " + route.target()));
+        Reachability.Verdict route = Reachability.of(facts.subnet(), facts.routeTable());
+        checks.passed.add("route: " + route.reason());
         String destination;
         Set<String> endpointGroups = Set.of();
-        if (internet) {
+        if (Reachability.reachesSsm(route.route(), facts.instance())) {
             destination = ANYWHERE;
         } else {
             destination = facts.vpcCidrs().isEmpty() ? ANYWHERE : facts.vpcCidrs().getFirst();
+            int errorsBefore = checks.errors();
             for (String service : AGENT_SERVICES) {
                 endpoint(id, service, facts, subnetCidr, checks);
             }
@@ -103,6 +105,14 @@ public final class Diagnostician {
             checks.check("vpc-dns-hostnames", facts.dnsHostnames(), "VPC_DNS_ATTRIBUTE_OFF", Severity.ERROR, facts.subnet().vpcId(),
                     "enableDnsHostnames is off: private DNS names of the endpoints do not resolve",
                     "aws ec2 modify-vpc-attribute --vpc-id " + facts.subnet().vpcId() + " --enable-dns-hostnames '{\"Value\":true}'");
+            if (Reachability.withoutPublicIpv4InPublicSubnet(route.route(), facts.instance())) {
+                // Endpoints that serve it make up for the missing address; otherwise the address is what is missing.
+                checks.check("endpoints-instead-of-public-ipv4", checks.errors() == errorsBefore, "NO_PUBLIC_IPV4", Severity.ERROR, id,
+                        "The instance has no public IPv4 address, so the internet gateway route of subnet " + facts.subnet().subnetId()
+                                + " carries nothing for it, and the VPC's endpoints do not serve it (see the findings above)",
+                        "Run ssm-reach for the instance ({\"instanceId\": \"" + id + "\"}): it ensures the endpoints; "
+                                + "or give the instance a public IPv4 address (an Elastic IP)");
+            }
         }
         List<SecurityGroup> instanceGroups = facts.instance().securityGroups().stream()
                 .map(g -> facts.groups().get(g.groupId())).filter(g -> g != null).toList();
@@ -219,6 +229,10 @@ public final class Diagnostician {
 
         void fail(String code, Severity severity, String resource, String message, String fix) {
             findings.add(new Finding(code, severity, resource, message, fix));
+        }
+
+        int errors() {
+            return (int) findings.stream().filter(f -> f.severity() == Severity.ERROR).count();
         }
     }
 }

@@ -331,7 +331,9 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
 
     private static VpcContext context(EndpointRequest request) {
         var classification = request.classification();
-        List<String> targetCidrs = classification.subnets().stream().filter(SubnetClassification::inScope)
+        // The subnets the endpoints serve: those in scope, and those of instances without a public IPv4 address.
+        Set<String> served = classification.instancesWithoutPublicIpv4().stream().map(i -> i.subnetId()).collect(Collectors.toSet());
+        List<String> targetCidrs = classification.subnets().stream().filter(s -> s.inScope() || served.contains(s.subnetId()))
                 .map(SubnetClassification::cidrBlock).filter(c -> c != null).toList();
         return new VpcContext(classification.vpcId(), classification.endpointSubnets(), classification.endpointRouteTables(),
                 classification.subnetZones(), targetCidrs, request.vpc().securityGroupId(), request.vpc().dnsReady(),

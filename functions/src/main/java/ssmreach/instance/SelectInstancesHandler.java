@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -19,12 +20,14 @@ import ssmreach.contract.SubnetStatus;
 import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.subnet.Reachability;
 
 /**
  * Chooses the instances to give a profile: the instance of an instance trigger when its subnet is
  * in scope (or any subnet, by parameter; never an opted-out one), or the running instances of the
- * in-scope target subnets. One filtered call either way. Only running instances are selected: a
- * pending one will come back with its own state-change event.
+ * in-scope target subnets. An instance without a public IPv4 address in a public subnet counts as
+ * one of an isolated subnet ({@link Reachability}). One filtered call either way. Only running
+ * instances are selected: a pending one will come back with its own state-change event.
  */
 public class SelectInstancesHandler extends JsonHandler<SelectionRequest, InstanceSelection> {
     private static final List<String> LIVE_STATES = List.of("pending", "running");
@@ -57,6 +60,8 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
     @Override
     public InstanceSelection handle(SelectionRequest request) {
         List<SubnetClassification> subnets = request.classification() == null ? List.of() : request.classification().subnets();
+        List<InstanceTarget> withoutPublicIpv4 = request.classification() == null ? List.of()
+                : request.classification().instancesWithoutPublicIpv4();
         Map<String, SubnetClassification> bySubnet = subnets.stream()
                 .collect(Collectors.toMap(SubnetClassification::subnetId, Function.identity(), (a, b) -> a));
         List<String> wanted = request.target().instanceIds();
@@ -64,9 +69,13 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
         if (!wanted.isEmpty()) {
             found = describe(Filter.builder().name("instance-id").values(wanted).build());
         } else {
-            List<String> inScope = subnets.stream().filter(SubnetClassification::inScope).map(SubnetClassification::subnetId).toList();
-            found = inScope.isEmpty() ? List.of() : describe(Filter.builder().name("subnet-id").values(inScope).build(),
-                    Filter.builder().name("instance-state-name").values(LIVE_STATES).build());
+            // The in-scope subnets, and the public ones where the classification found instances without a public address.
+            Set<String> where = new TreeSet<>();
+            subnets.stream().filter(SubnetClassification::inScope).map(SubnetClassification::subnetId).forEach(where::add);
+            withoutPublicIpv4.forEach(i -> where.add(i.subnetId()));
+            found = where.isEmpty() ? List.of() : describe(Filter.builder().name("subnet-id").values(List.copyOf(where)).build(),
+                            Filter.builder().name("instance-state-name").values(LIVE_STATES).build()).stream()
+                    .filter(i -> takenOn(bySubnet.get(i.subnetId()), i)).toList();
         }
         List<Instance> eligible = new ArrayList<>();
         List<InstanceSelection.Skipped> skipped = new ArrayList<>();
@@ -74,9 +83,7 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
         wanted.stream().filter(id -> !seen.contains(id))
                 .forEach(id -> skipped.add(new InstanceSelection.Skipped(id, "gone: no such instance")));
         for (Instance instance : found) {
-            String state = instance.state() == null ? "" : instance.state().nameAsString();
-            SubnetClassification subnet = bySubnet.get(instance.subnetId());
-            String reason = reasonToSkip(state, subnet);
+            String reason = reasonToSkip(instance, bySubnet.get(instance.subnetId()));
             if (reason == null) {
                 eligible.add(instance);
             } else {
@@ -93,7 +100,8 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
                 eligible.size() - selected.size());
     }
 
-    private String reasonToSkip(String state, SubnetClassification subnet) {
+    private String reasonToSkip(Instance instance, SubnetClassification subnet) {
+        String state = instance.state() == null ? "" : instance.state().nameAsString();
         if (!"running".equals(state)) {
             return "pending".equals(state) ? "pending: it gets its profile when it reports running" : "state " + state;
         }
@@ -103,10 +111,19 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
         if (subnet.status() == SubnetStatus.OPTED_OUT) {
             return "its subnet is opted out";
         }
-        if (!subnet.inScope() && !settings.instancesInAnySubnet()) {
+        if (!takenOn(subnet, instance) && !settings.instancesInAnySubnet()) {
             return "its subnet is out of scope (" + subnet.reason() + ")";
         }
         return null;
+    }
+
+    /**
+     * An instance of an in-scope subnet, or one without a public IPv4 address in a public subnet:
+     * the internet gateway route carries nothing for it, so it counts as an instance of an isolated subnet.
+     */
+    private static boolean takenOn(SubnetClassification subnet, Instance instance) {
+        return subnet != null && (subnet.inScope()
+                || (subnet.status() == SubnetStatus.OUT_OF_SCOPE && Reachability.withoutPublicIpv4InPublicSubnet(subnet.route(), instance)));
     }
 
     private List<Instance> describe(Filter... filters) {

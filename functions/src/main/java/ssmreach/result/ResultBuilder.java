@@ -45,6 +45,9 @@ final class ResultBuilder {
         var classification = state.classification();
         List<Action> actions = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
+        if (classification != null) {
+            findings.addAll(classification.findings());
+        }
         if (state.vpc() != null) {
             actions.addAll(state.vpc().actions());
             findings.addAll(state.vpc().findings());
@@ -149,15 +152,16 @@ final class ResultBuilder {
         if (classification == null || classification.subnets().stream().allMatch(s -> s.status() == SubnetStatus.GONE)) {
             return "gone";
         }
-        boolean subnetsInScope = classification.subnets().stream().anyMatch(SubnetClassification::inScope);
+        // In scope: a target subnet, or an instance without a public IPv4 address in a public subnet.
+        boolean inScope = classification.anyInScope() || classification.subnets().stream().anyMatch(SubnetClassification::inScope);
         boolean instancesWorked = state.profiles() != null && !state.profiles().isEmpty();
-        if (!subnetsInScope && !instancesWorked) {
+        if (!inScope && !instancesWorked) {
             return "skipped";
         }
         if (state.target().dryRun()) {
             return "planned";
         }
-        boolean endpointsBlocked = subnetsInScope && (endpoints.isEmpty() || !endpoints.stream().allMatch(Endpoint::available));
+        boolean endpointsBlocked = inScope && (endpoints.isEmpty() || !endpoints.stream().allMatch(Endpoint::available));
         boolean notOnline = instances.stream().anyMatch(i -> !i.registration().equals("not-awaited") && !i.registration().equals("Online"));
         boolean deferred = state.instances() != null && state.instances().deferred() > 0;
         if (endpointsBlocked || notOnline || deferred || findings.stream().anyMatch(f -> f.severity() == Severity.ERROR)) {

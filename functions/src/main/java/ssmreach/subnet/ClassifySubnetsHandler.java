@@ -3,6 +3,7 @@ package ssmreach.subnet;
 import java.util.List;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 import software.amazon.awssdk.services.ec2.model.Subnet;
 import software.amazon.awssdk.services.ec2.model.Vpc;
@@ -18,7 +19,10 @@ import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * Reads the target's VPC (the VPC, its subnets, its route tables: three filtered calls, four when
- * only a subnet id is known) and classifies it. A subnet or VPC that no longer exists ends as gone.
+ * only a subnet id is known) and classifies it. An instance target's instances are read first (to
+ * find their subnets, and whether they have a public IPv4 address); a manual run whose targets
+ * include public subnets reads their running instances (one more call). A subnet or VPC that no
+ * longer exists ends as gone.
  */
 public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassification> {
     private final Ec2Client ec2;
@@ -43,8 +47,10 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
         if (target.vpcId() == null && target.subnetIds().isEmpty() && target.instanceIds().isEmpty()) {
             throw new InvalidInputException("The target names no VPC, subnet or instance");
         }
+        List<Instance> targetInstances = target.instanceIds().isEmpty() ? List.of()
+                : describeInstances(Filter.builder().name("instance-id").values(target.instanceIds()).build());
         List<String> subnetIds = target.subnetIds().isEmpty() && !target.instanceIds().isEmpty()
-                ? subnetsOf(target.instanceIds()) : target.subnetIds();
+                ? subnetsOf(targetInstances) : target.subnetIds();
         String vpcId = target.vpcId() != null ? target.vpcId() : subnetIds.isEmpty() ? null : vpcOf(subnetIds);
         if (vpcId == null) {
             return allGone(null, subnetIds);
@@ -64,15 +70,29 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
         Filter inVpc = Filter.builder().name("vpc-id").values(vpcId).build();
         List<Subnet> subnets = ec2.describeSubnetsPaginator(r -> r.filters(inVpc)).subnets().stream().toList();
         List<RouteTable> tables = ec2.describeRouteTablesPaginator(r -> r.filters(inVpc)).routeTables().stream().toList();
-        return classifier.classify(vpc, subnets, tables, subnetIds);
+        VpcClassification classification = classifier.classify(vpc, subnets, tables, subnetIds, targetInstances);
+        if (!target.instanceIds().isEmpty() || "CreateSubnet".equals(target.source())) {
+            // A subnet just created has no instances yet: those launched later come with their own running event.
+            return classification;
+        }
+        List<String> publicSubnets = VpcClassifier.publicTargets(classification);
+        if (publicSubnets.isEmpty()) {
+            return classification;
+        }
+        // One more read for a manual run: the running instances of its public subnets, for those without a public address.
+        List<Instance> running = describeInstances(Filter.builder().name("subnet-id").values(publicSubnets).build(),
+                Filter.builder().name("instance-state-name").values("running").build());
+        return classifier.classify(vpc, subnets, tables, subnetIds, running);
     }
 
     /** The subnets of the target instances; none when they are gone (terminated instances have no subnet). */
-    private List<String> subnetsOf(List<String> instanceIds) {
-        return ec2.describeInstancesPaginator(r -> r.filters(Filter.builder().name("instance-id").values(instanceIds).build()))
-                .reservations().stream().flatMap(r -> r.instances().stream())
-                .map(software.amazon.awssdk.services.ec2.model.Instance::subnetId)
-                .filter(java.util.Objects::nonNull).distinct().sorted().toList();
+    private static List<String> subnetsOf(List<Instance> instances) {
+        return instances.stream().map(Instance::subnetId).filter(java.util.Objects::nonNull).distinct().sorted().toList();
+    }
+
+    private List<Instance> describeInstances(Filter... filters) {
+        return ec2.describeInstancesPaginator(r -> r.filters(filters)).reservations().stream()
+                .flatMap(r -> r.instances().stream()).toList();
     }
 
     /** The VPC of the target subnets (a filter, not ids: a missing subnet is no error). */

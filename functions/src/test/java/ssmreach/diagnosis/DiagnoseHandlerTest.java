@@ -301,13 +301,13 @@ class DiagnoseHandlerTest {
                 .associations(NetworkAclAssociation.builder().subnetId(SUBNET).build()).build();
         NetworkAcl defaultAcl = NetworkAcl.builder().networkAclId(ACL).vpcId(VPC).isDefault(true).entries(allowAll()).build();
         acls = List.of(defaultAcl, own);
-        instances.add(instance("running").build());
+        instances.add(instance("running").publicIpAddress("198.51.100.7").build());
         pings.put(INSTANCE, "Online");
         account();
 
         InstanceDiagnosis d = handler.handle(new DiagnosisRequest(List.of(INSTANCE))).instances().getFirst();
 
-        assertTrue(d.passed().contains("route: default route to igw-0123456789abcdef0"), d.passed().toString());
+        assertTrue(d.passed().contains("route: 0.0.0.0/0 via igw-0123456789abcdef0"), d.passed().toString());
         assertEquals(List.of("NACL_BLOCKS_HTTPS_OUT", "NACL_BLOCKS_EPHEMERAL_IN"), codes(d));
         assertTrue(d.findings().stream().allMatch(f -> f.resource().equals("acl-0own")), d.findings().toString());
     }

@@ -44,7 +44,7 @@ import ssmreach.diagnosis.DiagnosisFixtures.Facts;
 
 class DiagnosticianTest {
     private static final List<String> ALL_PASSED = List.of("instance-running", "metadata-service", "instance-profile",
-            "profile-exists", "profile-role", "role-permissions", "route: no default route",
+            "profile-exists", "profile-role", "role-permissions", "route: no 0.0.0.0/0 route",
             "endpoint-ssm", "endpoint-ssm-available", "endpoint-ssm-sg", "endpoint-ssm-zone",
             "endpoint-ssmmessages", "endpoint-ssmmessages-available", "endpoint-ssmmessages-sg", "endpoint-ssmmessages-zone",
             "endpoint-ec2messages", "endpoint-ec2messages-available", "endpoint-ec2messages-sg", "endpoint-ec2messages-zone",
@@ -181,22 +181,26 @@ class DiagnosticianTest {
 
     // ---------------------------------------------------------------- route
 
+    private static final String PUBLIC_IP = "198.51.100.7";
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"igw-0123456789abcdef0", "nat-0123456789abcdef0"})
-    void internetRouteSkipsTheEndpointAndDnsChecks(String target) {
-        Facts facts = new Facts().routeTable(routeTable(defaultRoute(target))).endpoints(List.of()).dns(false, false);
+    @ValueSource(strings = {"igw-0123456789abcdef0", "nat-0123456789abcdef0", "tgw-0123456789abcdef0", "vpce-0123456789abcdef0"})
+    void aWayOutSkipsTheEndpointAndDnsChecks(String target) {
+        Facts facts = new Facts().instance(instance("running").publicIpAddress(PUBLIC_IP).build())
+                .routeTable(routeTable(defaultRoute(target))).endpoints(List.of()).dns(false, false);
 
         InstanceDiagnosis d = diagnose(facts);
 
-        passes(d, "route: default route to " + target);
-        assertTrue(d.passed().stream().noneMatch(p -> p.startsWith("endpoint-") || p.startsWith("vpc-dns-")), d.passed().toString());
+        assertTrue(d.passed().stream().anyMatch(p -> p.startsWith("route: 0.0.0.0/0 via " + target)), d.passed().toString());
+        assertTrue(d.passed().stream().noneMatch(p -> p.startsWith("endpoint") || p.startsWith("vpc-dns-")), d.passed().toString());
+        assertEquals(List.of(), codes(d));
     }
 
     @Test
     void isolatedRouteChecksTheEndpoints() {
         InstanceDiagnosis d = diagnose(new Facts().endpoints(List.of()));
 
-        assertTrue(d.passed().contains("route: no default route"), d.passed().toString());
+        assertTrue(d.passed().contains("route: no 0.0.0.0/0 route"), d.passed().toString());
         assertEquals(List.of("ENDPOINT_MISSING", "ENDPOINT_MISSING", "ENDPOINT_MISSING"), codes(d));
     }
 
@@ -206,16 +210,70 @@ class DiagnosticianTest {
 
         InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(blackhole)).endpoints(List.of()));
 
-        assertTrue(d.passed().contains("route: no default route"), d.passed().toString());
+        assertTrue(d.passed().contains("route: 0.0.0.0/0 via nat-0123456789abcdef0 is a blackhole: its target no longer exists"),
+                d.passed().toString());
         assertEquals(3, codes(d).stream().filter("ENDPOINT_MISSING"::equals).count());
     }
 
     @Test
-    void egressThroughATransitGatewayStillChecksTheEndpoints() {
-        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(defaultRoute("tgw-0123456789abcdef0"))));
+    void peeringDefaultRouteIsNoWayOutAndChecksTheEndpoints() {
+        Route peering = Route.builder().destinationCidrBlock("0.0.0.0/0").vpcPeeringConnectionId("pcx-0123").state("active").build();
 
-        assertTrue(d.passed().contains("route: default route to tgw-0123456789abcdef0"), d.passed().toString());
+        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(peering)).endpoints(List.of()));
+
+        assertTrue(d.passed().contains("route: 0.0.0.0/0 via pcx-0123: peering does not route to the internet"), d.passed().toString());
+        assertEquals(List.of("ENDPOINT_MISSING", "ENDPOINT_MISSING", "ENDPOINT_MISSING"), codes(d));
+    }
+
+    @Test
+    void ipv6DefaultRouteAloneIsNoWayOutAndChecksTheEndpoints() {
+        Route ipv6 = Route.builder().destinationIpv6CidrBlock("::/0").egressOnlyInternetGatewayId("eigw-0123").state("active").build();
+
+        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(ipv6)));
+
+        assertEquals(ALL_PASSED.stream().map(p -> p.startsWith("route: ") ? "route: only ::/0 via eigw-0123; no IPv4 path" : p).toList(),
+                d.passed());
+        assertEquals(List.of(), codes(d));
+    }
+
+    @Test
+    void withoutPublicIpv4InAPublicSubnetTheEndpointsServeIt() {
+        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(defaultRoute("igw-0123456789abcdef0"))));
+
+        assertTrue(d.passed().contains("endpoints-instead-of-public-ipv4"), d.passed().toString());
         assertTrue(d.passed().contains("endpoint-ssm"), d.passed().toString());
+        assertEquals(List.of(), codes(d));
+    }
+
+    @Test
+    void withoutPublicIpv4InAPublicSubnetAndWithoutEndpointsTheAddressIsMissing() {
+        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(defaultRoute("igw-0123456789abcdef0"))).endpoints(List.of()));
+
+        assertEquals(List.of("ENDPOINT_MISSING", "ENDPOINT_MISSING", "ENDPOINT_MISSING", "NO_PUBLIC_IPV4"), codes(d));
+        Finding finding = d.findings().get(3);
+        assertEquals(Severity.ERROR, finding.severity());
+        assertEquals(INSTANCE, finding.resource());
+        assertTrue(finding.message().contains("public IPv4") && finding.message().contains(DiagnosisFixtures.SUBNET), finding.message());
+        assertTrue(finding.fix().contains("Elastic IP") && finding.fix().contains(INSTANCE), finding.fix());
+    }
+
+    @Test
+    void withoutPublicIpv4InAPublicSubnetDnsOffIsNoServiceEither() {
+        InstanceDiagnosis d = diagnose(new Facts().routeTable(routeTable(defaultRoute("igw-0123456789abcdef0"))).dns(true, false));
+
+        assertEquals(List.of("VPC_DNS_ATTRIBUTE_OFF", "NO_PUBLIC_IPV4"), codes(d));
+    }
+
+    @Test
+    void ipv6OnlySubnetIsAWarningAndNothingIPv4IsJudged() {
+        Facts facts = new Facts().subnet(DiagnosisFixtures.subnet().toBuilder().cidrBlock(null).ipv6Native(true).build())
+                .endpoints(List.of());
+
+        InstanceDiagnosis d = diagnose(facts);
+
+        Finding finding = onlyFinding(d, "IPV6_ONLY_SUBNET", Severity.WARNING, DiagnosisFixtures.SUBNET);
+        assertTrue(finding.fix().contains("IPv4 CIDR block"), finding.fix());
+        assertTrue(d.passed().stream().noneMatch(p -> p.startsWith("route") || p.startsWith("endpoint")), d.passed().toString());
     }
 
     @Test
@@ -609,7 +667,7 @@ class DiagnosticianTest {
                 "ENDPOINT_MISSING", "ENDPOINT_MISSING", "ENDPOINT_MISSING", "VPC_DNS_ATTRIBUTE_OFF", "VPC_DNS_ATTRIBUTE_OFF",
                 "INSTANCE_SG_BLOCKS_HTTPS_OUT", "NACL_BLOCKS_HTTPS_OUT", "NACL_BLOCKS_EPHEMERAL_IN", "CUSTOM_DNS_SERVERS", "NOT_ONLINE"),
                 codes(d));
-        assertEquals(List.of("route: no default route"), d.passed());
+        assertEquals(List.of("route: no 0.0.0.0/0 route"), d.passed());
         assertTrue(d.findings().stream().noneMatch(f -> f.fix() == null || f.fix().isBlank()));
     }
 

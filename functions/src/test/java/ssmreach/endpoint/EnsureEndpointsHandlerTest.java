@@ -81,6 +81,7 @@ import ssmreach.contract.Endpoint;
 import ssmreach.contract.EndpointRequest;
 import ssmreach.contract.EndpointsReport;
 import ssmreach.contract.Finding;
+import ssmreach.contract.InstanceTarget;
 import ssmreach.contract.Route;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
@@ -379,6 +380,31 @@ class EnsureEndpointsHandlerTest {
 
         verify(ec2, never()).modifyVpcEndpoint(any(ModifyVpcEndpointRequest.class));
         assertEquals(List.of(), report.actions());
+    }
+
+    @Test
+    void theSubnetOfAnInstanceWithoutPublicIpv4MustBeAdmittedToo() {
+        offered(SSM, S3);
+        endpointsRead(List.of(interfaceEndpoint("vpce-0theirs", SSM, "available", true, HOST_A, HOST_B)
+                .groups(groupRef(FOREIGN_SG)).build()));
+        // The foreign group admits the isolated subnet, not the public one where the instance without an address runs.
+        when(ec2.describeSecurityGroups(any(DescribeSecurityGroupsRequest.class))).thenReturn(DescribeSecurityGroupsResponse.builder()
+                .securityGroups(group(FOREIGN_SG, tcp(443, 443, TARGET_CIDR))).build());
+        modifySucceeds();
+        SubnetClassification isolated = new SubnetClassification(HOST_A, ZONE_A, TARGET_CIDR, "rtb-0a", false, Route.ISOLATED, null,
+                SubnetStatus.IN_SCOPE, "no 0.0.0.0/0 route", Map.of());
+        SubnetClassification publicSubnet = new SubnetClassification(HOST_B, ZONE_B, "10.0.2.0/24", "rtb-0pub", true, Route.PUBLIC,
+                "igw-0123", SubnetStatus.OUT_OF_SCOPE, "0.0.0.0/0 via igw-0123", Map.of());
+        VpcClassification classification = new VpcClassification(VPC, List.of("10.0.0.0/16"), true, List.of(isolated, publicSubnet),
+                List.of(new InstanceTarget("i-0abc1234def567890", HOST_B, "running")), Map.of(ZONE_A, HOST_A, ZONE_B, HOST_B),
+                List.of("rtb-0a"), ZONES_OF_SUBNETS, List.of());
+
+        handler(SSM_ONLY).handle(new EndpointRequest(classification, new VpcReadiness(MANAGED_SG, true, List.of(), List.of()), false,
+                EXECUTION));
+
+        ArgumentCaptor<ModifyVpcEndpointRequest> captor = ArgumentCaptor.forClass(ModifyVpcEndpointRequest.class);
+        verify(ec2).modifyVpcEndpoint(captor.capture());
+        assertEquals(List.of(MANAGED_SG), captor.getValue().addSecurityGroupIds());
     }
 
     @Test

@@ -88,7 +88,7 @@ class SelectInstancesHandlerTest {
 
     @Test
     void instanceInAnOutOfScopeSubnetIsSkippedWithTheSubnetsReason() {
-        described(ec2, instance(INSTANCE, PUBLIC_SUBNET, "running").build());
+        described(ec2, instance(INSTANCE, PUBLIC_SUBNET, "running").publicIpAddress("198.51.100.7").build());
 
         InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(instanceTrigger(INSTANCE), classification(PUBLIC)));
 
@@ -102,13 +102,35 @@ class SelectInstancesHandlerTest {
 
     @Test
     void instanceScopeAllSelectsAnInstanceInAnOutOfScopeSubnet() {
-        described(ec2, instance(INSTANCE, PUBLIC_SUBNET, "running").build());
+        described(ec2, instance(INSTANCE, PUBLIC_SUBNET, "running").publicIpAddress("198.51.100.7").build());
 
         InstanceSelection selection = handler(Map.of("INSTANCE_SCOPE", "all"))
                 .handle(new SelectionRequest(instanceTrigger(INSTANCE), classification(PUBLIC)));
 
         assertEquals(List.of(new InstanceTarget(INSTANCE, PUBLIC_SUBNET, "running")), selection.instances());
         assertTrue(selection.any());
+    }
+
+    @Test
+    void instanceWithoutAPublicIpv4InAPublicSubnetIsSelectedAsIfItsSubnetWereIsolated() {
+        described(ec2, instance(INSTANCE, PUBLIC_SUBNET, "running").build());
+
+        InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(instanceTrigger(INSTANCE), classification(PUBLIC)));
+
+        assertEquals(List.of(new InstanceTarget(INSTANCE, PUBLIC_SUBNET, "running")), selection.instances());
+        assertEquals(List.of(), selection.skipped());
+    }
+
+    @Test
+    void instanceWithoutAPublicIpv4InAnEgressSubnetStaysOutOfScope() {
+        SubnetClassification egress = subnet(SUBNET_2, SubnetStatus.OUT_OF_SCOPE, Route.EGRESS, "0.0.0.0/0 via nat-0123 (scope: isolated)");
+        described(ec2, instance(INSTANCE, SUBNET_2, "running").build());
+
+        InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(instanceTrigger(INSTANCE), classification(egress)));
+
+        assertFalse(selection.any());
+        assertEquals(List.of(new InstanceSelection.Skipped(INSTANCE, "its subnet is out of scope (0.0.0.0/0 via nat-0123 (scope: isolated))")),
+                selection.skipped());
     }
 
     @ParameterizedTest(name = "INSTANCE_SCOPE={0}")
@@ -205,6 +227,22 @@ class SelectInstancesHandlerTest {
         assertEquals(List.of(OTHER_INSTANCE), selection.skipped().stream().map(InstanceSelection.Skipped::instanceId).toList());
         assertTrue(selection.skipped().getFirst().reason().startsWith("pending"));
         assertTrue(selection.any());
+    }
+
+    @Test
+    void subnetTriggerAlsoReadsThePublicSubnetsWhereInstancesWithoutAPublicIpv4WereFound() {
+        described(ec2, instance(INSTANCE, SUBNET, "running").build(), instance(OTHER_INSTANCE, PUBLIC_SUBNET, "running").build(),
+                instance("i-0abc1234def567892", PUBLIC_SUBNET, "running").publicIpAddress("198.51.100.7").build());
+        VpcClassification classification = new VpcClassification(VPC, List.of("10.0.0.0/16"), true, List.of(inScope(SUBNET), PUBLIC),
+                List.of(new InstanceTarget(OTHER_INSTANCE, PUBLIC_SUBNET, "running")), Map.of(), List.of(), Map.of(), List.of());
+
+        InstanceSelection selection = handler(Map.of()).handle(new SelectionRequest(subnetTrigger(SUBNET, PUBLIC_SUBNET), classification));
+
+        assertEquals(List.of(Filter.builder().name("subnet-id").values(SUBNET, PUBLIC_SUBNET).build(),
+                Filter.builder().name("instance-state-name").values("pending", "running").build()), onlyRead().filters());
+        assertEquals(List.of(new InstanceTarget(INSTANCE, SUBNET, "running"), new InstanceTarget(OTHER_INSTANCE, PUBLIC_SUBNET, "running")),
+                selection.instances());
+        assertEquals(List.of(), selection.skipped(), "the instance with a public address is not this run's, and not listed");
     }
 
     @Test

@@ -41,8 +41,10 @@ import ssmreach.contract.RegistrationState;
 import ssmreach.contract.Result;
 import ssmreach.contract.Route;
 import ssmreach.contract.Severity;
+import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.Target;
+import ssmreach.contract.VpcClassification;
 import ssmreach.contract.VpcReadiness;
 import ssmreach.contract.WorkflowState;
 import ssmreach.core.Json;
@@ -531,6 +533,55 @@ class ResultBuilderTest {
 
         assertEquals("remediated", result.outcome(), "endpoints are not needed where the subnet is out of scope");
         assertEquals(42L, result.instances().getFirst().secondsToOnline());
+    }
+
+    /** An instance trigger for an instance without a public IPv4 address in a public subnet, as classified. */
+    private static VpcClassification withoutPublicIpv4() {
+        Finding info = new Finding("NO_PUBLIC_IPV4", Severity.INFO, INSTANCE, "no public IPv4 address", "nothing to do");
+        return new VpcClassification(VPC, List.of("10.0.0.0/16"), true, List.of(publicSubnet(Map.of())),
+                List.of(new InstanceTarget(INSTANCE, PUBLIC_SUBNET, "running")), Map.of("us-east-1b", PUBLIC_SUBNET), List.of(),
+                Map.of(PUBLIC_SUBNET, "us-east-1b"), List.of(info));
+    }
+
+    @Test
+    void instanceWithoutPublicIpv4ServedByNewEndpointsIsRemediatedAndSaysWhy() {
+        WorkflowState base = state(instanceTarget(false, false), withoutPublicIpv4(), new VpcReadiness("sg-0aaaaaaaaaaaaaaa1", true,
+                List.of(), List.of()), new EndpointsReport(availableEndpoints(), createdThreeInTwoZones(), List.of(), true, true), null);
+        InstanceTarget target = new InstanceTarget(INSTANCE, PUBLIC_SUBNET, "running");
+        ProfileResult p = new ProfileResult(INSTANCE, PUBLIC_SUBNET, "running", PROFILE, "associated", true, List.of(ASSOCIATE), List.of());
+
+        Result result = builder.build(withInstances(base, new InstanceSelection(List.of(target), List.of(), true, "2026-11-28T14:00:00Z"),
+                List.of(p), registration(online(INSTANCE, 42)), null));
+
+        assertEquals("remediated", result.outcome());
+        assertEquals("NO_PUBLIC_IPV4", result.findings().getFirst().code(), "the classification's findings come first");
+        assertEquals(Severity.INFO, result.findings().getFirst().severity());
+        assertEquals(6, result.endpointZonesAdded());
+    }
+
+    @Test
+    void instanceWithoutPublicIpv4WithoutEndpointsIsIncomplete() {
+        WorkflowState base = state(instanceTarget(false, false), withoutPublicIpv4(), null, null, null);
+        InstanceTarget target = new InstanceTarget(INSTANCE, PUBLIC_SUBNET, "running");
+        ProfileResult p = new ProfileResult(INSTANCE, PUBLIC_SUBNET, "running", PROFILE, "associated", true, List.of(ASSOCIATE), List.of());
+
+        Result result = builder.build(withInstances(base, new InstanceSelection(List.of(target), List.of(), true, "2026-11-28T14:00:00Z"),
+                List.of(p), registration(online(INSTANCE, 42)), null));
+
+        assertEquals("incomplete", result.outcome(), "the endpoints it needs are not there");
+    }
+
+    @Test
+    void ipv6OnlySubnetIsSkippedWithItsFinding() {
+        SubnetClassification ipv6Only = new SubnetClassification(SUBNET, "us-east-1a", null, "rtb-0main", false, Route.ISOLATED, null,
+                SubnetStatus.OUT_OF_SCOPE, "IPv6-only subnet: no IPv4 address, so no IPv4 path; not remediated", Map.of());
+        VpcClassification classification = new VpcClassification(VPC, List.of("10.0.0.0/16"), false, List.of(ipv6Only), List.of(),
+                Map.of(), List.of(), Map.of(SUBNET, "us-east-1a"), List.of(ssmreach.subnet.Reachability.ipv6OnlySubnet(SUBNET)));
+
+        Result result = builder.build(state(target(false), classification, null, null, null));
+
+        assertEquals("skipped", result.outcome());
+        assertEquals(List.of("IPV6_ONLY_SUBNET"), result.findings().stream().map(Finding::code).toList());
     }
 
     @Test

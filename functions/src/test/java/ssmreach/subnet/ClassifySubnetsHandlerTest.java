@@ -25,6 +25,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mockito.ArgumentCaptor;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeRouteTablesRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeRouteTablesResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeSubnetsRequest;
@@ -32,9 +34,13 @@ import software.amazon.awssdk.services.ec2.model.DescribeSubnetsResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcsRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeVpcsResponse;
 import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceStateName;
+import software.amazon.awssdk.services.ec2.model.Reservation;
 import software.amazon.awssdk.services.ec2.model.Subnet;
 import ssmreach.TestInputs;
 import ssmreach.SdkMocks;
+import ssmreach.contract.InstanceTarget;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.Target;
 import ssmreach.contract.VpcClassification;
@@ -66,6 +72,19 @@ class ClassifySubnetsHandlerTest {
                 .thenReturn(DescribeSubnetsResponse.builder().subnets(VpcClassifierTest.subnets()).build());
         when(ec2.describeRouteTables(any(DescribeRouteTablesRequest.class)))
                 .thenReturn(DescribeRouteTablesResponse.builder().routeTables(VpcClassifierTest.tables()).build());
+    }
+
+    /** DescribeInstances answers these instances, whatever the filter. */
+    private void instancesFound(Instance... instances) {
+        when(ec2.describeInstances(any(DescribeInstancesRequest.class))).thenReturn(DescribeInstancesResponse.builder()
+                .reservations(Reservation.builder().instances(instances).build()).build());
+    }
+
+    /** The one DescribeInstances request sent (verified to be the only one). */
+    private DescribeInstancesRequest onlyInstanceRead() {
+        ArgumentCaptor<DescribeInstancesRequest> read = ArgumentCaptor.forClass(DescribeInstancesRequest.class);
+        verify(ec2, times(1)).describeInstances(read.capture());
+        return read.getValue();
     }
 
     private void subnetLookupFinds(Subnet... subnets) {
@@ -100,12 +119,82 @@ class ClassifySubnetsHandlerTest {
     @Test
     void vpcIdSkipsTheSubnetLookupAndTargetsEverySubnet() {
         vpcExists();
+        instancesFound();
 
         VpcClassification result = handler.handle(new Target("manual", VPC_ID, List.of(), false, null));
 
         assertEquals(5, result.subnets().size());
         assertEquals(List.of("10.0.0.0/16", "10.1.0.0/16", "2600:1f18:abc:de00::/56"), result.cidrBlocks());
         verify(ec2, never()).describeSubnets(argThat((DescribeSubnetsRequest r) -> r != null && filteredBy(r.filters(), "subnet-id")));
+    }
+
+    // ---------------------------------------------------------------- instances without a public IPv4 address
+
+    private static final String PUBLIC = VpcClassifierTest.PUBLIC_1C;
+
+    private static Instance running(String id, String subnetId, String publicIp) {
+        return VpcClassifierTest.instance(id, subnetId, publicIp, InstanceStateName.RUNNING);
+    }
+
+    @Test
+    void instanceTargetIsReadOnceForItsSubnetAndItsAddress() {
+        vpcExists();
+        subnetLookupFinds(VpcClassifierTest.subnet(PUBLIC, "us-east-1c", "10.0.3.0/24"));
+        instancesFound(running("i-0aaa", PUBLIC, null));
+
+        VpcClassification result = handler.handle(new Target("InstanceRunning", null, List.of(), List.of("i-0aaa"), false, false, null));
+
+        assertEquals(List.of(PUBLIC), result.subnets().stream().map(s -> s.subnetId()).toList());
+        assertEquals(List.of(new InstanceTarget("i-0aaa", PUBLIC, "running")), result.instancesWithoutPublicIpv4());
+        assertTrue(result.anyInScope());
+        assertEquals(PUBLIC, result.endpointSubnets().get("us-east-1c"));
+        assertEquals(List.of(filter("instance-id", "i-0aaa")), onlyInstanceRead().filters());
+    }
+
+    @Test
+    void instanceTargetWithAPublicIpv4StaysOutOfScope() {
+        vpcExists();
+        subnetLookupFinds(VpcClassifierTest.subnet(PUBLIC, "us-east-1c", "10.0.3.0/24"));
+        instancesFound(running("i-0aaa", PUBLIC, "198.51.100.7"));
+
+        VpcClassification result = handler.handle(new Target("InstanceRunning", null, List.of(), List.of("i-0aaa"), false, false, null));
+
+        assertFalse(result.anyInScope());
+        assertEquals(List.of(), result.instancesWithoutPublicIpv4());
+        onlyInstanceRead();
+    }
+
+    @Test
+    void manualRunReadsTheRunningInstancesOfItsPublicSubnetsOnly() {
+        vpcExists();
+        instancesFound(running("i-0aaa", PUBLIC, null), running("i-0bbb", PUBLIC, "198.51.100.8"));
+
+        VpcClassification result = handler.handle(new Target("manual", VPC_ID, List.of(), false, null));
+
+        assertEquals(List.of(new InstanceTarget("i-0aaa", PUBLIC, "running")), result.instancesWithoutPublicIpv4());
+        assertEquals(List.of("NO_PUBLIC_IPV4"), result.findings().stream().map(f -> f.code()).toList());
+        assertEquals(List.of(filter("subnet-id", PUBLIC), filter("instance-state-name", "running")), onlyInstanceRead().filters());
+    }
+
+    @Test
+    void manualRunWithoutPublicTargetsReadsNoInstances() {
+        vpcExists();
+
+        VpcClassification result = handler.handle(new Target("manual", VPC_ID, List.of(SUBNET), false, null));
+
+        assertEquals(List.of(), result.instancesWithoutPublicIpv4());
+        verify(ec2, never()).describeInstances(any(DescribeInstancesRequest.class));
+    }
+
+    @Test
+    void createSubnetOfAPublicSubnetReadsNoInstances() {
+        vpcExists();
+        subnetLookupFinds(VpcClassifierTest.subnet(PUBLIC, "us-east-1c", "10.0.3.0/24"));
+
+        VpcClassification result = handler.handle(new Target("CreateSubnet", null, List.of(PUBLIC), false, null));
+
+        assertFalse(result.anyInScope());
+        verify(ec2, never()).describeInstances(any(DescribeInstancesRequest.class));
     }
 
     @Test

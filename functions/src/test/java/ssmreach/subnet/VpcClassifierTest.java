@@ -9,7 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceStateName;
 import software.amazon.awssdk.services.ec2.model.Route;
 import software.amazon.awssdk.services.ec2.model.RouteState;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
@@ -21,6 +27,9 @@ import software.amazon.awssdk.services.ec2.model.VpcCidrBlockAssociation;
 import software.amazon.awssdk.services.ec2.model.VpcCidrBlockState;
 import software.amazon.awssdk.services.ec2.model.VpcCidrBlockStateCode;
 import software.amazon.awssdk.services.ec2.model.VpcIpv6CidrBlockAssociation;
+import ssmreach.contract.Finding;
+import ssmreach.contract.InstanceTarget;
+import ssmreach.contract.Severity;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.VpcClassification;
@@ -294,6 +303,168 @@ class VpcClassifierTest {
 
         assertEquals("us-east-1b", subnet.availabilityZone());
         assertEquals("10.1.5.0/24", subnet.cidrBlock());
-        assertEquals("no default route", subnet.reason());
+        assertEquals("no 0.0.0.0/0 route", subnet.reason());
+    }
+
+    // ---------------------------------------------------------------- routes that carry no IPv4 agent
+
+    static Stream<Arguments> routesThatCarryNoIpv4AgentOrLeaveItAlone() {
+        return Stream.of(
+                Arguments.of("::/0 to an egress-only internet gateway",
+                        Route.builder().destinationIpv6CidrBlock("::/0").egressOnlyInternetGatewayId("eigw-0123"),
+                        ssmreach.contract.Route.ISOLATED, null, SubnetStatus.IN_SCOPE, "only ::/0 via eigw-0123; no IPv4 path"),
+                Arguments.of("0.0.0.0/0 to a peering connection",
+                        Route.builder().destinationCidrBlock("0.0.0.0/0").vpcPeeringConnectionId("pcx-0123"),
+                        ssmreach.contract.Route.ISOLATED, null, SubnetStatus.IN_SCOPE,
+                        "0.0.0.0/0 via pcx-0123: peering does not route to the internet"),
+                Arguments.of("0.0.0.0/0 to a Gateway Load Balancer endpoint",
+                        Route.builder().destinationCidrBlock("0.0.0.0/0").gatewayId("vpce-0123456789abcdef0"),
+                        ssmreach.contract.Route.EGRESS, "vpce-0123456789abcdef0", SubnetStatus.OUT_OF_SCOPE,
+                        "0.0.0.0/0 via vpce-0123456789abcdef0, a Gateway Load Balancer endpoint: traffic is inspected (scope: isolated)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routesThatCarryNoIpv4AgentOrLeaveItAlone")
+    void theSubnetsVerdictAndReasonFollowTheRouteTarget(String name, Route.Builder route, ssmreach.contract.Route expected,
+                                                       String target, SubnetStatus status, String reason) {
+        RouteTable table = RouteTable.builder().routeTableId("rtb-own").vpcId(VPC_ID)
+                .routes(LOCAL, route.state(RouteState.ACTIVE).build()).associations(explicit("rtb-own", ISO_1B)).build();
+
+        SubnetClassification subnet = isolatedScope.classify(vpc(), List.of(subnet(ISO_1B, "us-east-1b", "10.1.5.0/24")),
+                List.of(table), List.of(ISO_1B)).subnets().getFirst();
+
+        assertEquals(expected, subnet.route());
+        assertEquals(target, subnet.defaultRouteTarget());
+        assertEquals(status, subnet.status());
+        assertEquals(reason, subnet.reason());
+    }
+
+    @Test
+    void ipv6OnlySubnetIsNotRemediatedAndSaysWhy() {
+        Subnet ipv6Only = Subnet.builder().subnetId(ISO_1B).vpcId(VPC_ID).availabilityZone("us-east-1b").ipv6Native(true).build();
+
+        VpcClassification result = egressScope.classify(vpc(), List.of(ipv6Only), tables(), List.of(ISO_1B));
+
+        SubnetClassification subnet = result.subnets().getFirst();
+        assertEquals(ssmreach.contract.Route.ISOLATED, subnet.route());
+        assertEquals(SubnetStatus.OUT_OF_SCOPE, subnet.status());
+        assertTrue(subnet.reason().startsWith("IPv6-only subnet"), subnet.reason());
+        assertFalse(result.anyInScope());
+        assertTrue(result.endpointSubnets().isEmpty(), "an IPv6-only subnet cannot host IPv4 endpoints");
+        assertEquals(List.of("IPV6_ONLY_SUBNET"), result.findings().stream().map(Finding::code).toList());
+        assertEquals(Severity.WARNING, result.findings().getFirst().severity());
+        assertEquals(ISO_1B, result.findings().getFirst().resource());
+    }
+
+    @Test
+    void anOptedOutIpv6OnlySubnetIsOnlyOptedOut() {
+        Subnet ipv6Only = Subnet.builder().subnetId(ISO_1B).vpcId(VPC_ID).availabilityZone("us-east-1b").ipv6Native(true)
+                .tags(tag("ssm-reach:skip", "true")).build();
+
+        VpcClassification result = isolatedScope.classify(vpc(), List.of(ipv6Only), tables(), List.of(ISO_1B));
+
+        assertEquals(SubnetStatus.OPTED_OUT, result.subnets().getFirst().status());
+        assertEquals(List.of(), result.findings());
+    }
+
+    // ---------------------------------------------------------------- instances without a public IPv4 address
+
+    static Instance instance(String id, String subnetId, String publicIp, InstanceStateName state) {
+        return Instance.builder().instanceId(id).subnetId(subnetId).publicIpAddress(publicIp).state(s -> s.name(state)).build();
+    }
+
+    static final String PUBLIC_1A = "subnet-06000000000000006";
+
+    /** The usual world, plus a second public subnet in us-east-1a (on the same IGW table). */
+    static List<Subnet> withPublic1a() {
+        List<Subnet> all = new java.util.ArrayList<>(subnets());
+        all.add(subnet(PUBLIC_1A, "us-east-1a", "10.0.6.0/24"));
+        return all;
+    }
+
+    static List<RouteTable> tablesWithPublic1a() {
+        return tables().stream().map(t -> t.routeTableId().equals("rtb-pub")
+                ? t.toBuilder().associations(explicit("rtb-pub", PUBLIC_1C), explicit("rtb-pub", PUBLIC_1A)).build() : t).toList();
+    }
+
+    @Test
+    void instanceWithoutPublicIpv4InAPublicSubnetIsTakenOnWithEndpointsInItsZone() {
+        Instance stranded = instance("i-0aaa", PUBLIC_1C, null, InstanceStateName.RUNNING);
+
+        VpcClassification result = isolatedScope.classify(vpc(), subnets(), tables(), List.of(PUBLIC_1C), List.of(stranded));
+
+        assertEquals(List.of(new InstanceTarget("i-0aaa", PUBLIC_1C, "running")), result.instancesWithoutPublicIpv4());
+        assertTrue(result.anyInScope(), "the VPC's endpoints are to be ensured for it");
+        assertEquals(SubnetStatus.OUT_OF_SCOPE, result.subnets().getFirst().status(), "the subnet itself stays out of scope");
+        assertEquals(Map.of("us-east-1a", ISO_1A_LOW, "us-east-1b", ISO_1B, "us-east-1c", PUBLIC_1C), result.endpointSubnets());
+        assertEquals(List.of("rtb-iso", "rtb-main"), result.endpointRouteTables(), "the public table stays off the S3 gateway");
+        Finding finding = result.findings().getFirst();
+        assertEquals("NO_PUBLIC_IPV4", finding.code());
+        assertEquals(Severity.INFO, finding.severity());
+        assertEquals("i-0aaa", finding.resource());
+        assertTrue(finding.message().contains(PUBLIC_1C) && finding.message().contains("us-east-1c"), finding.message());
+    }
+
+    @Test
+    void aZoneWithAnInScopeSubnetKeepsItsHost() {
+        Instance stranded = instance("i-0aaa", PUBLIC_1A, null, InstanceStateName.RUNNING);
+
+        VpcClassification result = isolatedScope.classify(vpc(), withPublic1a(), tablesWithPublic1a(), List.of(PUBLIC_1A),
+                List.of(stranded));
+
+        assertEquals(ISO_1A_LOW, result.endpointSubnets().get("us-east-1a"));
+        assertEquals(1, result.instancesWithoutPublicIpv4().size());
+    }
+
+    @Test
+    void instancesWithAPublicIpv4OrNotRunningOrElsewhereAreNotTakenOn() {
+        List<Instance> instances = List.of(
+                instance("i-0pub", PUBLIC_1C, "198.51.100.7", InstanceStateName.RUNNING),
+                instance("i-0stop", PUBLIC_1C, null, InstanceStateName.STOPPED),
+                instance("i-0nat", EGRESS_1B, null, InstanceStateName.RUNNING),
+                instance("i-0other", PUBLIC_1A, null, InstanceStateName.RUNNING));
+
+        VpcClassification result = isolatedScope.classify(vpc(), withPublic1a(), tablesWithPublic1a(), List.of(PUBLIC_1C, EGRESS_1B),
+                instances);
+
+        assertEquals(List.of(), result.instancesWithoutPublicIpv4(), "i-0other is not in a target subnet");
+        assertFalse(result.anyInScope());
+        assertEquals(List.of(), result.findings());
+        assertFalse(result.endpointSubnets().containsKey("us-east-1c"));
+    }
+
+    @Test
+    void anOptedOutPublicSubnetsInstancesAreLeftAlone() {
+        List<Subnet> optedOut = subnets().stream().map(s -> s.subnetId().equals(PUBLIC_1C)
+                ? s.toBuilder().tags(tag("ssm-reach:skip", "true")).build() : s).toList();
+
+        VpcClassification result = isolatedScope.classify(vpc(), optedOut, tables(), List.of(PUBLIC_1C),
+                List.of(instance("i-0aaa", PUBLIC_1C, null, InstanceStateName.RUNNING)));
+
+        assertEquals(List.of(), result.instancesWithoutPublicIpv4());
+        assertFalse(result.anyInScope());
+    }
+
+    @Test
+    void theLowestPublicSubnetOfAZoneHostsItsEndpoints() {
+        String publicHigh = "subnet-0f900000000000009";
+        List<Subnet> subnets = List.of(subnet(PUBLIC_1C, "us-east-1c", "10.0.3.0/24"), subnet(publicHigh, "us-east-1c", "10.0.9.0/24"));
+        List<RouteTable> tables = List.of(tables().get(0), tables().get(3).toBuilder()
+                .associations(explicit("rtb-pub", PUBLIC_1C), explicit("rtb-pub", publicHigh)).build());
+
+        VpcClassification result = isolatedScope.classify(vpc(), subnets, tables, List.of(),
+                List.of(instance("i-0bbb", publicHigh, null, InstanceStateName.RUNNING),
+                        instance("i-0aaa", PUBLIC_1C, null, InstanceStateName.RUNNING)));
+
+        assertEquals(Map.of("us-east-1c", PUBLIC_1C), result.endpointSubnets());
+        assertEquals(List.of(new InstanceTarget("i-0aaa", PUBLIC_1C, "running"), new InstanceTarget("i-0bbb", publicHigh, "running")),
+                result.instancesWithoutPublicIpv4());
+    }
+
+    @Test
+    void publicTargetsAreThePublicSubnetsNotOptedOut() {
+        VpcClassification result = isolatedScope.classify(vpc(), withPublic1a(), tablesWithPublic1a(), List.of());
+
+        assertEquals(List.of(PUBLIC_1C, PUBLIC_1A), VpcClassifier.publicTargets(result));
     }
 }

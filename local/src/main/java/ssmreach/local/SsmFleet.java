@@ -29,7 +29,6 @@ import software.amazon.awssdk.services.ec2.model.IamInstanceProfileAssociation;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
-import software.amazon.awssdk.services.ec2.model.Route;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.Subnet;
@@ -40,6 +39,7 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.InstanceProfile;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.Role;
+import ssmreach.subnet.Reachability;
 
 /**
  * A simulated SSM fleet: answers {@code ssm:DescribeInstanceInformation}, which moto lacks, with a
@@ -51,9 +51,11 @@ import software.amazon.awssdk.services.iam.model.Role;
  * <li>it has an instance profile association whose profile exists and holds a role that trusts
  *     {@code ec2.amazonaws.com} and is allowed {@link #AGENT_ACTIONS} (by {@link IamPolicySimulator});
  * <li>its metadata service is not disabled ({@code HttpEndpoint != disabled});
- * <li>the network: its subnet's route table (explicit association, else the VPC's main table) has an
- *     active {@code 0.0.0.0/0} route to an internet gateway or NAT gateway (a public subnet would also
- *     need a public IP; the route alone is accepted), or else, for each of {@link #ENDPOINT_SERVICES},
+ * <li>the network: its subnet's route table (explicit association, else the VPC's main table) gives
+ *     the agent a way out by the functions' own rule ({@link Reachability}: an active {@code 0.0.0.0/0}
+ *     route to an internet gateway for an instance with a public IPv4 address, or to a NAT or transit
+ *     gateway, VGW, Gateway Load Balancer endpoint, ... — what lies beyond those is taken to lead out;
+ *     {@code ::/0} alone and peering do not), or else, for each of {@link #ENDPOINT_SERVICES},
  *     an {@code available} Interface endpoint in the VPC with private DNS whose security groups (the
  *     VPC's default group when it has none) admit TCP 443 — or all traffic — from a CIDR containing
  *     the subnet's, or from a security group the instance is in; and both {@code enableDnsSupport}
@@ -360,8 +362,8 @@ public final class SsmFleet {
         private Optional<String> network(Instance instance) {
             Subnet subnet = ec2.describeSubnets(r -> r.subnetIds(instance.subnetId())).subnets().getFirst();
             RouteTable table = routeTable(subnet);
-            boolean internet = table != null && table.routes().stream().anyMatch(SsmFleet::isDefaultRouteOut);
-            if (internet) {
+            Reachability.Verdict route = Reachability.of(subnet, table);
+            if (Reachability.reachesSsm(route.route(), instance)) {
                 return Optional.empty();
             }
             Set<String> instanceGroups = instance.securityGroups().stream().map(GroupIdentifier::groupId).collect(Collectors.toSet());
@@ -373,8 +375,12 @@ public final class SsmFleet {
             if (problems.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of("subnet " + subnet.subnetId() + " has no default route to an internet or NAT gateway"
-                    + (table == null ? "" : " (route table " + table.routeTableId() + ")") + ", and " + String.join("; ", problems));
+            String path = Reachability.withoutPublicIpv4InPublicSubnet(route.route(), instance)
+                    ? "instance " + instance.instanceId() + " has no public IPv4 address for the internet gateway route of subnet "
+                            + subnet.subnetId()
+                    : "subnet " + subnet.subnetId() + " has no IPv4 way out (" + route.reason() + ")";
+            return Optional.of(path + (table == null ? "" : " (route table " + table.routeTableId() + ")") + ", and "
+                    + String.join("; ", problems));
         }
 
         private RouteTable routeTable(Subnet subnet) {
@@ -446,14 +452,6 @@ public final class SsmFleet {
 
     private static String ids(List<VpcEndpoint> endpoints) {
         return endpoints.stream().map(VpcEndpoint::vpcEndpointId).collect(Collectors.joining(", "));
-    }
-
-    /** An active IPv4 default route to an internet gateway or a NAT gateway. */
-    private static boolean isDefaultRouteOut(Route route) {
-        boolean active = route.stateAsString() == null || "active".equalsIgnoreCase(route.stateAsString());
-        boolean toGateway = (route.gatewayId() != null && route.gatewayId().startsWith("igw-"))
-                || (route.natGatewayId() != null && route.natGatewayId().startsWith("nat-"));
-        return active && toGateway && "0.0.0.0/0".equals(route.destinationCidrBlock());
     }
 
     /** Whether a rule of the group admits TCP 443 (or all traffic) from the subnet's CIDR or from a group of the instance. */

@@ -40,6 +40,13 @@ public record World(Ec2Client ec2) {
         }).instances().getFirst().instanceId();
     }
 
+    /** An Elastic IP on the instance: its public IPv4 address, which an internet gateway route needs. */
+    public String elasticIp(String instanceId) {
+        String allocation = ec2.allocateAddress(r -> r.domain("vpc")).allocationId();
+        ec2.associateAddress(r -> r.allocationId(allocation).instanceId(instanceId));
+        return allocation;
+    }
+
     public void tag(String resourceId, String key, String value) {
         ec2.createTags(r -> r.resources(resourceId).tags(Tag.builder().key(key).value(value).build()));
     }

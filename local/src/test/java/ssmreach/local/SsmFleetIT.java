@@ -74,7 +74,7 @@ class SsmFleetIT {
         String vpc = world.vpc("10.0.0.0/16");
         String subnet = world.subnet(vpc, "10.0.1.0/24", "us-east-1a");
         world.internetRoute(vpc, world.ownRouteTable(vpc, subnet));
-        String instance = instance(subnet, profile(role("core", CORE)));
+        String instance = publicInstance(subnet, profile(role("core", CORE)));
 
         Instant firstLook = Instant.now();
         assertEquals(List.of(), listed(instance), "not registered before the delay");
@@ -106,7 +106,7 @@ class SsmFleetIT {
     @Test
     void instanceWithoutProfileIsNeverListed() {
         String subnet = publicSubnet();
-        String instance = instance(subnet, null);
+        String instance = publicInstance(subnet, null);
 
         assertNeverListed(instance);
         assertTrue(reason(instance).contains("no IAM instance profile"), reason(instance));
@@ -118,7 +118,7 @@ class SsmFleetIT {
         String role = role("s3-only", null);
         iam.putRolePolicy(r -> r.roleName(role).policyName("read").policyDocument("""
                 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"""));
-        String instance = instance(subnet, profile(role));
+        String instance = publicInstance(subnet, profile(role));
 
         assertEquals(Set.of(PolicyEvaluationDecisionType.IMPLICIT_DENY), Set.copyOf(simulate(role).values()));
         assertNeverListed(instance);
@@ -131,7 +131,7 @@ class SsmFleetIT {
         String role = role("denied", CORE);
         iam.putRolePolicy(r -> r.roleName(role).policyName("no-ssm").policyDocument("""
                 {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ssm:*", "Resource": "*"}]}"""));
-        String instance = instance(subnet, profile(role));
+        String instance = publicInstance(subnet, profile(role));
 
         var decisions = simulate(role);
         assertEquals(PolicyEvaluationDecisionType.EXPLICIT_DENY, decisions.get("ssm:UpdateInstanceInformation"));
@@ -146,7 +146,7 @@ class SsmFleetIT {
         String role = iam.createRole(r -> r.roleName("lambda-only").assumeRolePolicyDocument(EC2_TRUST.replace("ec2.", "lambda.")))
                 .role().roleName();
         iam.attachRolePolicy(r -> r.roleName(role).policyArn(CORE));
-        String instance = instance(subnet, profile(role));
+        String instance = publicInstance(subnet, profile(role));
 
         assertNeverListed(instance);
         assertTrue(reason(instance).contains("does not let ec2.amazonaws.com assume it"), reason(instance));
@@ -155,12 +155,58 @@ class SsmFleetIT {
     @Test
     void disabledMetadataServiceBlocksTheAgent() {
         String subnet = publicSubnet();
-        String instance = instance(subnet, profile(role("core", CORE)));
+        String instance = publicInstance(subnet, profile(role("core", CORE)));
         ec2.modifyInstanceMetadataOptions(r -> r.instanceId(instance).httpEndpoint(InstanceMetadataEndpointState.DISABLED)
                 .httpTokens(HttpTokensState.REQUIRED));
 
         assertNeverListed(instance);
         assertTrue(reason(instance).contains("HttpEndpoint=disabled"), reason(instance));
+    }
+
+    @Test
+    void internetGatewayRouteCarriesNothingForAnInstanceWithoutAPublicIpv4Address() {
+        String instance = instance(publicSubnet(), profile(role("core", CORE)));
+
+        assertNeverListed(instance);
+        String reason = reason(instance);
+        assertTrue(reason.contains("instance " + instance + " has no public IPv4 address for the internet gateway route"), reason);
+        assertTrue(reason.contains("no Interface endpoint for com.amazonaws.us-east-1.ssm"), reason);
+    }
+
+    @Test
+    void peeringDefaultRouteLeadsNowhere() {
+        String vpc = world.vpc("10.0.0.0/16");
+        String peer = world.vpc("192.168.0.0/16");
+        String peering = ec2.createVpcPeeringConnection(r -> r.vpcId(vpc).peerVpcId(peer)).vpcPeeringConnection().vpcPeeringConnectionId();
+        ec2.acceptVpcPeeringConnection(r -> r.vpcPeeringConnectionId(peering));
+
+        String reason = reasonWithRoute(vpc, table -> ec2.createRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0")
+                .vpcPeeringConnectionId(peering)));
+
+        assertTrue(reason.contains("0.0.0.0/0 via " + peering + ": peering does not route to the internet"), reason);
+    }
+
+    @Test
+    void ipv6DefaultRouteAloneCarriesNoIpv4Agent() {
+        String vpc = ec2.createVpc(r -> r.cidrBlock("10.0.0.0/16").amazonProvidedIpv6CidrBlock(true)).vpc().vpcId();
+        String eigw = ec2.createEgressOnlyInternetGateway(r -> r.vpcId(vpc)).egressOnlyInternetGateway().egressOnlyInternetGatewayId();
+
+        String reason = reasonWithRoute(vpc, table -> ec2.createRoute(r -> r.routeTableId(table).destinationIpv6CidrBlock("::/0")
+                .egressOnlyInternetGatewayId(eigw)));
+
+        assertTrue(reason.contains("only ::/0 via " + eigw + "; no IPv4 path"), reason);
+    }
+
+    /**
+     * Why a good instance with a public IPv4 address is never listed when its subnet's own route
+     * table holds only what {@code route} adds (and the VPC has no endpoints).
+     */
+    private String reasonWithRoute(String vpc, java.util.function.Consumer<String> route) {
+        String subnet = world.subnet(vpc, "10.0.1.0/24", "us-east-1a");
+        route.accept(world.ownRouteTable(vpc, subnet));
+        String instance = publicInstance(subnet, profile(role("core", CORE)));
+        assertNeverListed(instance);
+        return reason(instance);
     }
 
     @Test
@@ -176,7 +222,7 @@ class SsmFleetIT {
 
         assertNeverListed(isolated.instance());
         String reason = reason(isolated.instance());
-        assertTrue(reason.contains("no default route to an internet or NAT gateway"), reason);
+        assertTrue(reason.contains("has no IPv4 way out (no 0.0.0.0/0 route)"), reason);
         assertTrue(reason.contains("no Interface endpoint for com.amazonaws.us-east-1.ssmmessages"), reason);
     }
 
@@ -225,7 +271,7 @@ class SsmFleetIT {
 
     @Test
     void stoppedInstanceIsNoLongerListed() {
-        String instance = instance(publicSubnet(), profile(role("core", CORE)));
+        String instance = publicInstance(publicSubnet(), profile(role("core", CORE)));
         assertOnlineAfterDelay(instance);
 
         ec2.stopInstances(r -> r.instanceIds(instance));
@@ -238,9 +284,9 @@ class SsmFleetIT {
     void filtersByInstanceIdsAreHonoured() {
         String subnet = publicSubnet();
         String profile = profile(role("core", CORE));
-        String first = instance(subnet, profile);
-        String second = instance(subnet, profile);
-        String bare = instance(subnet, null);
+        String first = publicInstance(subnet, profile);
+        String second = publicInstance(subnet, profile);
+        String bare = publicInstance(subnet, null);
         ssm.describeInstanceInformation(r -> {});
         sleep(DELAY);
 
@@ -274,6 +320,7 @@ class SsmFleetIT {
         List<String> instances = ec2.runInstances(r -> r.imageId("ami-12c6146b").instanceType("t3.micro").minCount(7).maxCount(7)
                 .subnetId(subnet)).instances().stream().map(i -> i.instanceId()).toList();
         instances.forEach(id -> ec2.associateIamInstanceProfile(r -> r.instanceId(id).iamInstanceProfile(p -> p.name(profile))));
+        instances.forEach(world::elasticIp);
         ssm.describeInstanceInformation(r -> {});
         sleep(DELAY.plusMillis(150));
 
@@ -288,7 +335,7 @@ class SsmFleetIT {
 
     @Test
     void localAwsServesTheFleetAndTheSimulatorOnItsEndpoint() {
-        String instance = instance(publicSubnet(), profile(role("core", CORE)));
+        String instance = publicInstance(publicSubnet(), profile(role("core", CORE)));
         SsmClient viaLocalAws = SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).region(LocalAws.REGION)
                 .endpointOverride(aws.endpoint()).credentialsProvider(credentials()).build();
         IamClient iamViaLocalAws = iamClient(aws.endpoint());
@@ -348,7 +395,14 @@ class SsmFleetIT {
         return name;
     }
 
-    /** A running instance in the subnet, with the profile associated when one is given. */
+    /** A running instance with a public IPv4 address (an Elastic IP), as an internet gateway route needs. */
+    private String publicInstance(String subnet, String profile) {
+        String id = instance(subnet, profile);
+        world.elasticIp(id);
+        return id;
+    }
+
+    /** A running instance in the subnet (no public IPv4 address), with the profile associated when one is given. */
     private String instance(String subnet, String profile) {
         String id = ec2.runInstances(r -> r.imageId("ami-12c6146b").instanceType("t3.micro").minCount(1).maxCount(1).subnetId(subnet))
                 .instances().getFirst().instanceId();

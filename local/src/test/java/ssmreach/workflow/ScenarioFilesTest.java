@@ -52,6 +52,22 @@ class ScenarioFilesTest {
     }
 
     @Test
+    void anInstanceHasAPublicIpv4AddressByDefaultOnlyInAPublicSubnet() {
+        Scenario.World world = Scenario.parse("example", """
+                {"description": "d",
+                 "world": {"vpcs": [{"name": "main", "cidr": "10.0.0.0/16"}],
+                           "subnets": [{"name": "public-a", "cidr": "10.0.0.0/24", "zone": "us-east-1a", "route": "public"},
+                                       {"name": "isolated-a", "cidr": "10.0.1.0/24", "zone": "us-east-1a"}],
+                           "instances": [{"name": "web", "subnet": "public-a"},
+                                         {"name": "private-web", "subnet": "public-a", "publicIp": false},
+                                         {"name": "app", "subnet": "isolated-a"}]},
+                 "triggers": [{"input": {"vpcId": "${main}"}}]}
+                """).world();
+
+        assertEquals(List.of(true, false, false), world.instances().stream().map(Scenario.Instance::publicIp).toList());
+    }
+
+    @Test
     void theValidExampleLoads() {
         assertEquals(1, Scenario.parse("example", VALID).triggers().size());
     }
@@ -60,7 +76,10 @@ class ScenarioFilesTest {
         return Stream.of(
                 Arguments.of("\"triggers\":", "\"expects\": {}, \"triggers\":", "example.json: unknown field \"expects\""),
                 Arguments.of("\"zone\": \"us-east-1a\"}", "\"zone\": \"us-east-1a\", \"route\": \"privat\"}",
-                        "example.json: world.subnets[0].route: \"privat\" is not one of [isolated, public, nat, tgw, peering]"),
+                        "example.json: world.subnets[0].route: \"privat\" is not one of [isolated, public, nat, tgw, peering, gwlb, "
+                                + "ipv6-egress-only, ipv6-internet]"),
+                Arguments.of("\"zone\": \"us-east-1a\"}", "\"zone\": \"us-east-1a\", \"route\": \"ipv6-egress-only\"}",
+                        "world.subnets: isolated-a has route ipv6-egress-only, but VPC main has no IPv6 block"),
                 Arguments.of("\"cidr\": \"10.0.1.0/24\"", "\"cidr\": \"10.0.1.0/24\", \"tag\": {}",
                         "example.json: world.subnets[0]: unknown field \"tag\""),
                 Arguments.of("\"path\": [\"ParseTrigger\", \"Report\"]", "\"path\": [\"ParseTriger\"]",

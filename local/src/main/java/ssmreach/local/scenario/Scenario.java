@@ -36,16 +36,22 @@ import ssmreach.local.LocalWorkflow;
  *   "pending": "why it cannot pass yet",                     // optional: the workflow tests skip it, saying why
  *   "settings": {"SCOPE": "isolated-and-egress"},            // stack parameters, as in events/env.json
  *   "world": {
- *     "vpcs":     [{"name", "cidr", "secondaryCidrs": [], "dnsSupport": true, "dnsHostnames": false, "tags": {}}],
- *     "subnets":  [{"name", "vpc"?, "cidr", "zone", "route": "isolated|public|nat|tgw|peering", "tags": {},
+ *     "vpcs":     [{"name", "cidr", "secondaryCidrs": [], "ipv6": false, "dnsSupport": true, "dnsHostnames": false,
+ *                   "tags": {}}],                              // ipv6: an Amazon-provided IPv6 block too
+ *     "subnets":  [{"name", "vpc"?, "cidr", "zone", "route": "ROUTE", "tags": {},
  *                   "later": false}],                          // later: made by a create-subnet action
+ *           // ROUTE: isolated (main table) | public (0.0.0.0/0 to an internet gateway) | nat | tgw | peering
+ *           //   | gwlb (0.0.0.0/0 to a Gateway Load Balancer endpoint) | ipv6-egress-only (::/0 to an egress-only
+ *           //   internet gateway, no 0.0.0.0/0) | ipv6-internet (::/0 to an internet gateway, no 0.0.0.0/0)
  *     "securityGroups": [{"name", "vpc"?, "httpsFrom": ["10.0.0.0/16"]}],
  *     "endpoints": [{"name", "vpc"?, "service": "ssm", "type": "Interface|Gateway", "privateDns": true,
  *                    "subnets": [names], "securityGroups": [names], "tags": {}}],
  *     "roles":    [{"name", "managedPolicies": [ARNs]}],
  *     "instanceProfiles": [{"name", "role"}],
  *     "instances": [{"name", "subnet", "state": "running|stopped", "profile": "none|stack|NAME",
- *                    "metadata": "enabled|disabled", "tags": {}, "later": false}]  // later: launched by a launch-instance action
+ *                    "metadata": "enabled|disabled", "publicIp": BOOLEAN, "tags": {}, "later": false}]
+ *           // publicIp: an Elastic IP on the instance; by default true in a public subnet, false elsewhere.
+ *           // later: launched by a launch-instance action
  *   },
  *   "triggers": [                                              // in order; "concurrent" ones start together
  *     {"event": "events/create-subnet.json", "subnet": "NAME", "set": {"detail.x": value}, "expect": {...}},
@@ -85,7 +91,8 @@ public record Scenario(
         WorldExpectation expect) {
 
     public static final String DIRECTORY = "local/scenarios";
-    public static final List<String> ROUTES = List.of("isolated", "public", "nat", "tgw", "peering");
+    public static final List<String> ROUTES = List.of("isolated", "public", "nat", "tgw", "peering", "gwlb", "ipv6-egress-only",
+            "ipv6-internet");
     static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -93,7 +100,8 @@ public record Scenario(
     public record World(List<Vpc> vpcs, List<Subnet> subnets, List<SecurityGroup> securityGroups, List<Endpoint> endpoints,
                         List<Role> roles, List<InstanceProfile> instanceProfiles, List<Instance> instances) {}
 
-    public record Vpc(String name, String cidr, List<String> secondaryCidrs, boolean dnsSupport, boolean dnsHostnames,
+    /** {@code ipv6}: the VPC also has an Amazon-provided IPv6 block. */
+    public record Vpc(String name, String cidr, List<String> secondaryCidrs, boolean ipv6, boolean dnsSupport, boolean dnsHostnames,
                       Map<String, String> tags) {}
 
     /** {@code later}: not seeded, created by a create-subnet action (a subnet that appears mid-scenario). */
@@ -110,10 +118,11 @@ public record Scenario(
 
     /**
      * {@code profile}: "none", "stack" (the stack's instance profile) or the name of an instanceProfiles entry.
+     * {@code publicIp}: it has a public IPv4 address (an Elastic IP).
      * {@code later}: not seeded, launched by a launch-instance action (an instance that appears mid-scenario).
      */
-    public record Instance(String name, String subnet, String state, String profile, String metadata, Map<String, String> tags,
-                           boolean later) {}
+    public record Instance(String name, String subnet, String state, String profile, String metadata, boolean publicIp,
+                           Map<String, String> tags, boolean later) {}
 
     /** One element of {@code triggers}: an execution or an action on the world between executions. */
     public sealed interface Step permits Trigger, Action {}
@@ -302,8 +311,8 @@ public record Scenario(
         private World world(Fields w) {
             List<Vpc> vpcs = new ArrayList<>();
             for (Fields f : w.objects("vpcs")) {
-                vpcs.add(new Vpc(name(f, "vpc"), cidr(f, "cidr"), f.strings("secondaryCidrs"), f.bool("dnsSupport", true),
-                        f.bool("dnsHostnames", false), f.stringMap("tags", false)));
+                vpcs.add(new Vpc(name(f, "vpc"), cidr(f, "cidr"), f.strings("secondaryCidrs"), f.bool("ipv6", false),
+                        f.bool("dnsSupport", true), f.bool("dnsHostnames", false), f.stringMap("tags", false)));
                 f.strings("secondaryCidrs").forEach(c -> checkCidr(f.at("secondaryCidrs"), c));
                 f.done();
             }
@@ -328,6 +337,10 @@ public record Scenario(
                 f.done();
             }
             for (Subnet s : subnets) {
+                if (s.route().startsWith("ipv6-") && vpcs.stream().noneMatch(v -> v.name().equals(s.vpc()) && v.ipv6())) {
+                    throw new ScenarioException(file + ": world.subnets: " + s.name() + " has route " + s.route() + ", but VPC "
+                            + s.vpc() + " has no IPv6 block (\"ipv6\": true)");
+                }
                 if (s.route().equals("nat") && subnets.stream().noneMatch(p -> p.vpc().equals(s.vpc()) && p.route().equals("public")
                         && !p.later())) {
                     throw new ScenarioException(file + ": world.subnets: " + s.name() + " has route nat, but VPC " + s.vpc()
@@ -380,8 +393,10 @@ public record Scenario(
                     ref(f.at("profile"), profile, "instanceProfile");
                 }
                 boolean later = f.bool("later", false);
+                boolean inPublicSubnet = subnets.stream().anyMatch(s -> s.name().equals(subnet) && s.route().equals("public"));
                 instances.add(new Instance(instanceName, subnet, state, profile,
-                        f.choice("metadata", "enabled", List.of("enabled", "disabled")), f.stringMap("tags", false), later));
+                        f.choice("metadata", "enabled", List.of("enabled", "disabled")), f.bool("publicIp", inPublicSubnet),
+                        f.stringMap("tags", false), later));
                 if (later) {
                     pending.add(instanceName);
                 }

@@ -72,6 +72,8 @@ public final class ScenarioWorld {
     private final Map<String, String> routeTables = new HashMap<>();
     private final Map<String, String> internetGateways = new HashMap<>();
     private final Map<String, String> natGateways = new HashMap<>();
+    private final Map<String, String> egressOnlyGateways = new HashMap<>();
+    private final Map<String, String> loadBalancerEndpoints = new HashMap<>();
     private String transitGateway;
     private String image;
     private SsmClient ssm;
@@ -119,13 +121,18 @@ public final class ScenarioWorld {
         return stackProfileArn;
     }
 
-    /** The CIDR blocks of the scenario's VPCs, primary and secondary. */
+    /** The CIDR blocks of the scenario's VPCs, primary and secondary, and the IPv6 blocks the emulator gave them. */
     public java.util.Set<String> vpcBlocks() {
         java.util.Set<String> blocks = new java.util.TreeSet<>();
         world.vpcs().forEach(vpc -> {
             blocks.add(vpc.cidr());
             blocks.addAll(vpc.secondaryCidrs());
         });
+        List<String> ipv6 = world.vpcs().stream().filter(Scenario.Vpc::ipv6).map(vpc -> ids.get(vpc.name())).toList();
+        if (!ipv6.isEmpty()) {
+            ec2.describeVpcs(r -> r.vpcIds(ipv6)).vpcs().forEach(vpc -> vpc.ipv6CidrBlockAssociationSet()
+                    .forEach(a -> blocks.add(a.ipv6CidrBlock())));
+        }
         return blocks;
     }
 
@@ -135,8 +142,8 @@ public final class ScenarioWorld {
         IamClient iam = aws.inspectIam();
         ensureStackProfile(iam);
         for (Scenario.Vpc vpc : world.vpcs()) {
-            String id = ec2.createVpc(r -> r.cidrBlock(vpc.cidr()).tagSpecifications(tags(ResourceType.VPC, vpc.name(), vpc.tags())))
-                    .vpc().vpcId();
+            String id = ec2.createVpc(r -> r.cidrBlock(vpc.cidr()).amazonProvidedIpv6CidrBlock(vpc.ipv6())
+                    .tagSpecifications(tags(ResourceType.VPC, vpc.name(), vpc.tags()))).vpc().vpcId();
             ids.put(vpc.name(), id);
             vpc.secondaryCidrs().forEach(cidr -> ec2.associateVpcCidrBlock(r -> r.vpcId(id).cidrBlock(cidr)));
             ec2.modifyVpcAttribute(r -> r.vpcId(id).enableDnsSupport(v -> v.value(vpc.dnsSupport())));
@@ -208,6 +215,9 @@ public final class ScenarioWorld {
             }
         }).instances().getFirst().instanceId();
         ids.put(instance.name(), id);
+        if (instance.publicIp()) {
+            new ssmreach.local.World(ec2).elasticIp(id);
+        }
         if (instance.state().equals("stopped")) {
             ec2.stopInstances(r -> r.instanceIds(id));
         }
@@ -247,6 +257,19 @@ public final class ScenarioWorld {
                 String peering = peering(vpcId);
                 ec2.createRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0").vpcPeeringConnectionId(peering));
             }
+            case "gwlb" -> {
+                String endpoint = loadBalancerEndpoints.computeIfAbsent(vpcId, v -> loadBalancerEndpoint(v, subnetId));
+                ec2.createRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0").vpcEndpointId(endpoint));
+            }
+            case "ipv6-egress-only" -> {
+                String eigw = egressOnlyGateways.computeIfAbsent(vpcId, v -> ec2.createEgressOnlyInternetGateway(r -> r.vpcId(v))
+                        .egressOnlyInternetGateway().egressOnlyInternetGatewayId());
+                ec2.createRoute(r -> r.routeTableId(table).destinationIpv6CidrBlock("::/0").egressOnlyInternetGatewayId(eigw));
+            }
+            case "ipv6-internet" -> {
+                String igw = internetGateways.computeIfAbsent(vpcId, this::internetGateway);
+                ec2.createRoute(r -> r.routeTableId(table).destinationIpv6CidrBlock("::/0").gatewayId(igw));
+            }
             default -> throw new IllegalStateException("route " + subnet.route());
         }
     }
@@ -273,6 +296,16 @@ public final class ScenarioWorld {
         String allocation = ec2.allocateAddress(r -> r.domain("vpc")).allocationId();
         return ec2.createNatGateway(r -> r.subnetId(ids.get(publicSubnet.name())).allocationId(allocation))
                 .natGateway().natGatewayId();
+    }
+
+    /**
+     * A Gateway Load Balancer endpoint (centralized inspection) for the VPC, in the first subnet that routes to it; the
+     * appliances behind it are not modelled.
+     */
+    private String loadBalancerEndpoint(String vpcId, String subnetId) {
+        return ec2.createVpcEndpoint(r -> r.vpcId(vpcId).vpcEndpointType(VpcEndpointType.GATEWAY_LOAD_BALANCER)
+                .serviceName("com.amazonaws.vpce." + LocalAws.REGION.id() + ".vpce-svc-0a1b2c3d4e5f60718")
+                .subnetIds(subnetId)).vpcEndpoint().vpcEndpointId();
     }
 
     /** A peering connection to a VPC outside the scenario, with a block none of its VPCs uses. */
