@@ -22,6 +22,11 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  * from the SDK's own AWS_ENDPOINT_URL* settings, so nothing here knows about emulators.
  */
 public final class Clients {
+    static {
+        // Before the first SDK class logs: its warnings as JSON lines, nothing below.
+        JsonLogHandler.install();
+    }
+
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
     /** The function's own environment; built at init, so also what a SnapStart snapshot holds. */
     private static final Clients LAMBDA = new Clients(System::getenv);
