@@ -14,8 +14,12 @@
 // exit:   0 when the execution ran, whatever its outcome; non-zero (message on stderr) when it could not
 //         run or the interpreter itself broke (a JavaScript error inside a state, which a Catch would hide).
 //
-// Lambda Tasks (a function ARN as Resource) are invoked by the interpreter's own Lambda client, pointed at
-// lambdaEndpoint with AWS_ENDPOINT_URL_LAMBDA, region us-east-1 and dummy credentials: nothing else is contacted.
+// Lambda Tasks (a function ARN as Resource) are invoked here, as Step Functions invokes them, through the
+// Lambda Invoke API at lambdaEndpoint (nothing else is contacted): a function's error reaches the definition
+// named by its errorType with the error payload as JSON text for Cause, and a fault of the Lambda service
+// itself as Lambda.<ErrorCode> (Lambda.TooManyRequestsException, Lambda.ServiceException, ...), once, for
+// the definition's retriers to handle. (The interpreter's own invoker gives "errorType: errorMessage" as
+// Cause and its SDK retries service faults silently.)
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,10 +49,11 @@ process.emitWarning = (warning, ...rest) => {
 
 // Errors that, in a StateFailed event, mean the local set-up broke rather than the workflow: JavaScript's
 // own (a bug of the interpreter, the Lambda endpoint unreachable: "Error: connect ECONNREFUSED") and a
-// Task naming a function the endpoint does not serve (AWS would call it Lambda.ResourceNotFoundException;
-// a Java function's error is always a fully qualified class name).
+// Task naming a function the endpoint does not serve (a Java function's error is always a fully qualified
+// class name).
 const INTERNAL_ERRORS = new Set(['Error', 'TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError',
-  'ResourceNotFoundException']);
+  'Lambda.ResourceNotFoundException']);
+const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/;
 const END_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
 
 // stdout is a pipe, written asynchronously: exit only once every line written so far has left, or the
@@ -89,19 +94,73 @@ function readRequest() {
   return request;
 }
 
-/** The names of every Wait state, including those inside Map and Parallel states. */
-function waitStateNames(definition, names = new Set()) {
+/** Name -> state of every state that {@code test} accepts, including those inside Map and Parallel states. */
+function statesWhere(definition, test, found = new Map()) {
   for (const [name, state] of Object.entries(definition.States ?? {})) {
-    if (state.Type === 'Wait') {
-      names.add(name);
+    if (test(state)) {
+      found.set(name, state);
     }
     for (const nested of [state.Iterator, state.ItemProcessor, ...(state.Branches ?? [])]) {
       if (nested) {
-        waitStateNames(nested, names);
+        statesWhere(nested, test, found);
       }
     }
   }
-  return names;
+  return found;
+}
+
+function stepFunctionsError(name, cause) {
+  const error = new Error(cause);
+  error.name = name;
+  return error;
+}
+
+/**
+ * Invokes a Lambda function as a Task whose Resource is its ARN: the result is the function's output;
+ * a function error is named by its errorType, with the payload ({"errorMessage", "errorType",
+ * "stackTrace"}) as JSON text for Cause; a Lambda service fault is Lambda.<ErrorCode>; an answer lost on
+ * the way is Lambda.SdkClientException. An endpoint that refuses connections is the set-up's fault.
+ */
+async function invokeFunction(endpoint, functionArn, input) {
+  let response;
+  let text;
+  try {
+    response = await fetch(`${endpoint}/2015-03-31/functions/${encodeURIComponent(functionArn)}/invocations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    text = await response.text();
+  } catch (e) {
+    const code = e.cause?.code;
+    if (code === 'ECONNREFUSED') {
+      throw new Error(`connect ECONNREFUSED ${endpoint}`);
+    }
+    throw stepFunctionsError('Lambda.SdkClientException', `Unable to execute HTTP request: ${e.cause?.message ?? e.message}`);
+  }
+  if (response.ok) {
+    if (response.headers.has('x-amz-function-error')) {
+      let errorType = 'Lambda.Unknown';
+      try {
+        errorType = JSON.parse(text).errorType ?? errorType;
+      } catch {
+        // not a runtime's error payload: Step Functions names it Lambda.Unknown
+      }
+      throw stepFunctionsError(errorType, text);
+    }
+    return text === '' ? null : JSON.parse(text);
+  }
+  const errorCode = (response.headers.get('x-amzn-errortype') ?? '').split(':')[0];
+  let message = text;
+  try {
+    const body = JSON.parse(text);
+    message = body.Message ?? body.message ?? text;
+  } catch {
+    // not JSON: the text as it is
+  }
+  throw stepFunctionsError(errorCode === '' ? 'Lambda.AWSLambdaException' : `Lambda.${errorCode}`,
+    `${message} (Service: AWSLambda; Status Code: ${response.status}; Error Code: ${errorCode || 'unknown'}; `
+    + `Request ID: ${response.headers.get('x-amzn-requestid') ?? ''}; Proxy: null)`);
 }
 
 function isolateAwsConfiguration(endpoint) {
@@ -138,10 +197,15 @@ async function main() {
     fail(e.message);
   }
 
-  const overrides = {};
+  const endpoint = request.lambdaEndpoint.replace(/\/$/, '');
+  const overrides = {
+    taskResourceLocalHandlers: Object.fromEntries(
+      [...statesWhere(request.definition, (state) => state.Type === 'Task' && LAMBDA_FUNCTION_ARN.test(state.Resource ?? ''))]
+        .map(([name, state]) => [name, (input) => invokeFunction(endpoint, state.Resource, input)])),
+  };
   if (typeof request.waitSeconds === 'number') {
     overrides.waitTimeOverrides = Object.fromEntries(
-      [...waitStateNames(request.definition)].map((name) => [name, request.waitSeconds * 1000]));
+      [...statesWhere(request.definition, (state) => state.Type === 'Wait').keys()].map((name) => [name, request.waitSeconds * 1000]));
   }
   // The context object Step Functions gives every execution ($$.Execution.Id and the like); the
   // interpreter leaves it empty unless told.

@@ -8,7 +8,7 @@ import java.util.List;
  * {@code remediated}, {@code compliant} (nothing needed doing), {@code planned} (dry run),
  * {@code skipped} (nothing in scope), {@code ignored} (trigger with nothing to do), {@code gone},
  * {@code incomplete} (findings stand in the way, or an instance is not Online by the deadline),
- * {@code diagnosed} (diagnosis asked for), {@code failed}.
+ * {@code diagnosed} (diagnosis asked for), {@code failed} (with {@link Failure}).
  */
 public record Result(
         String outcome,
@@ -22,8 +22,15 @@ public record Result(
         List<Finding> findings,
         int endpointZonesAdded,
         BigDecimal monthlyCostAddedUsd,
-        ErrorInfo error,
+        Failure error,
         String evaluatedAt) {
+
+    /**
+     * What ended a failed execution: the error's name as the workflow caught it (a function's
+     * exception class, or States.* / Lambda.*) and its message; never the Java stack trace that
+     * Step Functions' Cause carries for a function error.
+     */
+    public record Failure(String errorType, String errorMessage) {}
 
     /**
      * One instance in the result: what the profile step did, and its registration: a PingStatus,

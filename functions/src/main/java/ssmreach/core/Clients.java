@@ -1,6 +1,8 @@
 package ssmreach.core;
 
+import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
@@ -16,46 +18,77 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * Builds the SDK clients once per Lambda environment: one explicit HTTP client, the Region from
- * AWS_REGION, standard retries. Endpoints come from the SDK's own AWS_ENDPOINT_URL* settings, so
- * nothing here knows about emulators.
+ * AWS_REGION, standard retries, one credentials provider shared by every client. Endpoints come
+ * from the SDK's own AWS_ENDPOINT_URL* settings, so nothing here knows about emulators.
  */
 public final class Clients {
-    private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+    static {
+        // Before the first SDK class logs: its warnings as JSON lines, nothing below.
+        JsonLogHandler.install();
+    }
 
-    private Clients() {}
+    private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
+    /** The function's own environment; built at init, so also what a SnapStart snapshot holds. */
+    private static final Clients LAMBDA = new Clients(System::getenv);
+
+    private final AwsCredentialsProvider credentials;
+
+    /** Clients for the process environment {@code environment} (a variable's value by name, null when unset). */
+    Clients(Function<String, String> environment) {
+        this.credentials = credentials(environment);
+    }
 
     public static Ec2Client ec2(Settings settings) {
-        return configure(Ec2Client.builder(), Region.of(settings.region())).build();
+        return LAMBDA.build(Ec2Client.builder(), Region.of(settings.region()));
     }
 
     public static EventBridgeClient eventBridge(Settings settings) {
-        return configure(EventBridgeClient.builder(), Region.of(settings.region())).build();
+        return LAMBDA.build(EventBridgeClient.builder(), Region.of(settings.region()));
     }
 
     public static SnsClient sns(Settings settings) {
-        return configure(SnsClient.builder(), Region.of(settings.region())).build();
+        return LAMBDA.build(SnsClient.builder(), Region.of(settings.region()));
     }
 
     public static SsmClient ssm(Settings settings) {
-        return configure(SsmClient.builder(), Region.of(settings.region())).build();
+        return LAMBDA.build(SsmClient.builder(), Region.of(settings.region()));
+    }
+
+    public static IamClient iam(Settings settings) {
+        return LAMBDA.build(IamClient.builder(), iamRegion(settings));
     }
 
     /** IAM is global: its endpoint is in the global Region of the partition the stack runs in. */
-    public static IamClient iam(Settings settings) {
+    static Region iamRegion(Settings settings) {
         String region = settings.region();
-        Region global = region.startsWith("cn-") ? Region.AWS_CN_GLOBAL
+        return region.startsWith("cn-") ? Region.AWS_CN_GLOBAL
                 : region.startsWith("us-gov-") ? Region.AWS_US_GOV_GLOBAL : Region.AWS_GLOBAL;
-        return configure(IamClient.builder(), global).build();
     }
 
-    private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder, Region region) {
-        return builder.httpClient(HTTP).region(region).credentialsProvider(credentials());
+    <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> C build(B builder, Region region) {
+        return builder.httpClient(HTTP).region(region).credentialsProvider(credentials).build();
     }
 
-    /** Lambda puts the role's credentials in the environment: read them there, without walking the whole chain. */
-    private static AwsCredentialsProvider credentials() {
-        return System.getenv("AWS_ACCESS_KEY_ID") != null && System.getenv("AWS_SESSION_TOKEN") != null
-                ? EnvironmentVariableCredentialsProvider.create()
-                : DefaultCredentialsProvider.builder().build();
+    /**
+     * Where a function's credentials are, read from its environment without walking the whole chain.
+     * A SnapStart function gets them from the runtime's container endpoint
+     * (AWS_CONTAINER_CREDENTIALS_FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN) and has no access
+     * keys in its environment. The container provider reads the endpoint and token when it fetches
+     * and fetches again once what it holds goes stale, so a provider chosen before the snapshot still
+     * works after any restore. A plain function has the role's keys in its environment. Anything else
+     * (a developer's machine, a test) gets the SDK's default chain.
+     */
+    static AwsCredentialsProvider credentials(Function<String, String> environment) {
+        if (isSet(environment.apply("AWS_CONTAINER_CREDENTIALS_FULL_URI"))) {
+            return ContainerCredentialsProvider.builder().build();
+        }
+        if (isSet(environment.apply("AWS_ACCESS_KEY_ID")) && isSet(environment.apply("AWS_SESSION_TOKEN"))) {
+            return EnvironmentVariableCredentialsProvider.create();
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+
+    private static boolean isSet(String value) {
+        return value != null && !value.isBlank();
     }
 }

@@ -87,28 +87,39 @@ final class ResultBuilder {
                 .map(s -> new Result.SubnetResult(s.subnetId(), s.availabilityZone(), s.route(), s.status(), s.reason())).toList();
         return new Result(outcome(state, actions, findings, endpoints, instances), target == null ? null : target.source(),
                 target != null && target.dryRun(), classification == null ? (target == null ? null : target.vpcId()) : classification.vpcId(),
-                subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, state.error(), clock.instant().toString());
+                subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, failure(state.error()),
+                clock.instant().toString());
+    }
+
+    static Result.Failure failure(ErrorInfo error) {
+        return error == null ? null : new Result.Failure(error.error(), message(error));
+    }
+
+    /** {@link #message} cut for a finding: findings are read by people. */
+    static String causeMessage(ErrorInfo error) {
+        String message = message(error);
+        return message.length() > MAX_CAUSE ? message.substring(0, MAX_CAUSE) + "…" : message;
     }
 
     /**
-     * A Lambda error's cause is its JSON ({"errorMessage", "errorType", ...}); other causes are plain
-     * text, sometimes led by the error's name, which the finding already gives.
+     * The message of a caught error. A function error's cause is its payload as JSON text
+     * ({"errorMessage", "errorType", "stackTrace"}): its errorMessage. Other causes (States.Timeout,
+     * Lambda service faults) are plain text, sometimes led by the error's name, which is dropped.
      */
-    static String causeMessage(ErrorInfo error) {
+    static String message(ErrorInfo error) {
         String cause = error.cause();
         if (cause == null) {
             return "no cause given";
         }
-        String message = cause.startsWith(error.error() + ": ") ? cause.substring(error.error().length() + 2) : cause;
         try {
             JsonNode parsed = Json.MAPPER.readTree(cause);
             if (parsed != null && parsed.hasNonNull("errorMessage")) {
-                message = parsed.get("errorMessage").asText();
+                return parsed.get("errorMessage").asText();
             }
         } catch (JsonProcessingException e) {
             // plain text: as it is
         }
-        return message.length() > MAX_CAUSE ? message.substring(0, MAX_CAUSE) + "…" : message;
+        return cause.startsWith(error.error() + ": ") ? cause.substring(error.error().length() + 2) : cause;
     }
 
     private static List<Result.InstanceResult> instances(WorkflowState state, List<ProfileResult> profiles) {

@@ -233,7 +233,8 @@ class ReportHandlerTest {
         verifyNoInteractions(ec2);
         JsonNode detail = tree(publishedEntry().detail());
         assertEquals("failed", detail.path("outcome").asText());
-        assertEquals("ssmreach.core.AwsFailureException", detail.path("error").path("Error").asText());
+        assertEquals("ssmreach.core.AwsFailureException", detail.path("error").path("errorType").asText());
+        assertEquals("UnauthorizedOperation: not authorized", detail.path("error").path("errorMessage").asText());
     }
 
     @Test

@@ -131,7 +131,8 @@ class ResultBuilderTest {
         Result result = builder.build(state(base.target(), base.classification(), base.vpc(), null, gone));
 
         assertEquals("gone", result.outcome());
-        assertEquals(gone, result.error());
+        assertEquals(new Result.Failure("ssmreach.core.ResourceGoneException", "VPC vpc-0a1b2c3d4e5f60718 no longer exists"),
+                result.error());
     }
 
     @Test
@@ -143,13 +144,34 @@ class ResultBuilderTest {
 
     @Test
     void otherErrorIsFailed() {
-        ErrorInfo error = new ErrorInfo("ssmreach.core.AwsFailureException", "UnauthorizedOperation: You are not authorized");
+        ErrorInfo error = new ErrorInfo("States.Timeout", "Task timed out after 120.00 seconds");
 
         Result result = builder.build(state(target(false), null, null, null, error));
 
         assertEquals("failed", result.outcome());
-        assertEquals(error, result.error());
+        assertEquals(new Result.Failure("States.Timeout", "Task timed out after 120.00 seconds"), result.error());
         assertEquals(VPC, result.vpcId(), "from the target when nothing was classified");
+    }
+
+    @Test
+    void aFunctionErrorAsStepFunctionsCatchesItIsPublishedAsTypeAndMessageWithoutTheStackTrace() throws Exception {
+        // A Catch's output in AWS: Cause is the Lambda error payload as JSON text, Java stack trace included.
+        String payload = Json.MAPPER.writeValueAsString(Map.of(
+                "errorMessage", "UnauthorizedOperation: You are not authorized to perform: ec2:CreateVpcEndpoint",
+                "errorType", "ssmreach.core.AwsFailureException",
+                "stackTrace", List.of("ssmreach.core.AwsErrors.translate(AwsErrors.java:40)",
+                        "ssmreach.core.JsonHandler.handleRequest(JsonHandler.java:33)")));
+        ErrorInfo error = new ErrorInfo("ssmreach.core.AwsFailureException", payload);
+
+        Result result = builder.build(state(target(false), null, null, null, error));
+
+        assertEquals(new Result.Failure("ssmreach.core.AwsFailureException",
+                "UnauthorizedOperation: You are not authorized to perform: ec2:CreateVpcEndpoint"), result.error());
+        com.fasterxml.jackson.databind.JsonNode published = Json.MAPPER.valueToTree(result);
+        List<String> fields = new java.util.ArrayList<>();
+        published.get("error").fieldNames().forEachRemaining(fields::add);
+        assertEquals(List.of("errorType", "errorMessage"), fields);
+        assertFalse(published.toString().contains("AwsErrors.java"), "no stack trace: " + published);
     }
 
     @Test

@@ -46,7 +46,8 @@ import java.util.regex.Pattern;
  * runtime reports it: HTTP 200, {@code X-Amz-Function-Error: Unhandled} and {@code {"errorMessage",
  * "errorType" (the exception's fully qualified class name), "stackTrace"}}, so that the workflow's
  * Retry and Catch match on the class name as they do in AWS. An unknown function is a 404
- * {@code ResourceNotFoundException}.
+ * {@code ResourceNotFoundException}. Faults of the Lambda service itself ({@link ServiceFault}:
+ * throttling, a service error, a lost answer) can be injected too; the handler does not run then.
  */
 public final class LambdaInvokeServer implements AutoCloseable {
     /** As many invocations at once as a Map state would run in the tests and the local runner. */
@@ -76,8 +77,55 @@ public final class LambdaInvokeServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A fault of the Lambda service, not of the function, named as Step Functions names it when it
+     * reaches a Task whose Resource is a function ARN; each is answered as the Invoke API answers it.
+     */
+    public enum ServiceFault {
+        /** Throttled: HTTP 429 {@code TooManyRequestsException}. */
+        TOO_MANY_REQUESTS("Lambda.TooManyRequestsException", 429, "TooManyRequestsException",
+                "{\"Reason\":\"ReservedFunctionConcurrentInvocationLimitExceeded\",\"Type\":\"User\",\"message\":\"Rate Exceeded.\"}"),
+        /** The service failed: HTTP 500 {@code ServiceException}. */
+        SERVICE("Lambda.ServiceException", 500, "ServiceException",
+                "{\"Type\":\"Service\",\"Message\":\"Lambda was unable to process the request. Try again.\"}"),
+        /** An error answer that names no modeled exception: HTTP 503, no error type. */
+        AWS_LAMBDA("Lambda.AWSLambdaException", 503, null, "{\"Message\":\"Service Unavailable\"}"),
+        /** The connection closed before any answer. */
+        SDK_CLIENT("Lambda.SdkClientException", 0, null, null);
+
+        private final String stepFunctionsName;
+        private final int status;
+        private final String errorType;
+        private final String body;
+
+        ServiceFault(String stepFunctionsName, int status, String errorType, String body) {
+            this.stepFunctionsName = stepFunctionsName;
+            this.status = status;
+            this.errorType = errorType;
+            this.body = body;
+        }
+
+        /** The error name the workflow's Retry and Catch see, e.g. {@code Lambda.TooManyRequestsException}. */
+        public String stepFunctionsName() {
+            return stepFunctionsName;
+        }
+
+        /** The fault Step Functions names {@code name}. */
+        public static ServiceFault named(String name) {
+            for (ServiceFault fault : values()) {
+                if (fault.stepFunctionsName.equals(name)) {
+                    return fault;
+                }
+            }
+            throw new IllegalArgumentException("no Lambda service fault named " + name + "; known: "
+                    + Arrays.stream(values()).map(ServiceFault::stepFunctionsName).toList());
+        }
+    }
+
     private final Map<String, RequestStreamHandler> handlers;
     private final Map<String, Deque<Supplier<? extends RuntimeException>>> faults = new ConcurrentHashMap<>();
+    private final Map<String, Deque<ServiceFault>> serviceFaults = new ConcurrentHashMap<>();
+    private final AtomicInteger serviceFaultsServed = new AtomicInteger();
     private final List<Consumer<Invocation>> listeners = new CopyOnWriteArrayList<>();
     private final String region;
     private final HttpServer server;
@@ -124,12 +172,7 @@ public final class LambdaInvokeServer implements AutoCloseable {
      */
     public void failNext(String functionName, int times, Supplier<? extends RuntimeException> fault) {
         Objects.requireNonNull(fault, "fault");
-        if (!handlers.containsKey(functionName)) {
-            throw new IllegalArgumentException("no function named " + functionName + "; known: " + handlers.keySet());
-        }
-        if (times < 1) {
-            throw new IllegalArgumentException("times must be at least 1, got " + times);
-        }
+        checkFault(functionName, times);
         Deque<Supplier<? extends RuntimeException>> queue = faults.computeIfAbsent(functionName, name -> new ArrayDeque<>());
         synchronized (queue) {
             for (int i = 0; i < times; i++) {
@@ -138,9 +181,39 @@ public final class LambdaInvokeServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the next {@code times} invocations of {@code functionName} meet {@code fault} instead of
+     * the function, as the Lambda service answers it. Calls add up, and come before the function's
+     * own injected errors ({@link #failNext(String, int, Supplier)}).
+     */
+    public void failNext(String functionName, int times, ServiceFault fault) {
+        Objects.requireNonNull(fault, "fault");
+        checkFault(functionName, times);
+        Deque<ServiceFault> queue = serviceFaults.computeIfAbsent(functionName, name -> new ArrayDeque<>());
+        synchronized (queue) {
+            for (int i = 0; i < times; i++) {
+                queue.addLast(fault);
+            }
+        }
+    }
+
+    /** How many service faults have been answered so far. */
+    public int serviceFaultsServed() {
+        return serviceFaultsServed.get();
+    }
+
     /** Calls {@code listener} after every invocation, before the caller gets the response. */
     public void onInvocation(Consumer<Invocation> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    private void checkFault(String functionName, int times) {
+        if (!handlers.containsKey(functionName)) {
+            throw new IllegalArgumentException("no function named " + functionName + "; known: " + handlers.keySet());
+        }
+        if (times < 1) {
+            throw new IllegalArgumentException("times must be at least 1, got " + times);
+        }
     }
 
     @Override
@@ -181,6 +254,12 @@ public final class LambdaInvokeServer implements AutoCloseable {
                 return;
             }
             String arn = functionArn(functionName, qualifier(invokedName, exchange));
+            ServiceFault serviceFault = nextServiceFault(functionName);
+            if (serviceFault != null) {
+                serviceFaultsServed.incrementAndGet();
+                answer(exchange, serviceFault);
+                return;
+            }
             if ("Event".equals(invocationType)) {
                 send(exchange, 202, new byte[0]);
                 executor.execute(() -> invoke(functionName, invokedName, arn, handler, body));
@@ -239,6 +318,31 @@ public final class LambdaInvokeServer implements AutoCloseable {
             fault = queue.pollFirst();
         }
         return fault == null ? null : fault.get();
+    }
+
+    private ServiceFault nextServiceFault(String functionName) {
+        Deque<ServiceFault> queue = serviceFaults.get(functionName);
+        if (queue == null) {
+            return null;
+        }
+        synchronized (queue) {
+            return queue.pollFirst();
+        }
+    }
+
+    /**
+     * The Invoke API's answer to {@code fault}; for a lost answer, none: an exchange closed before
+     * its headers were sent closes the connection.
+     */
+    private static void answer(HttpExchange exchange, ServiceFault fault) throws IOException {
+        if (fault.status == 0) {
+            return;
+        }
+        exchange.getResponseHeaders().set("X-Amzn-RequestId", UUID.randomUUID().toString());
+        if (fault.errorType != null) {
+            exchange.getResponseHeaders().set("X-Amzn-ErrorType", fault.errorType);
+        }
+        send(exchange, fault.status, fault.body.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The body the Java runtime reports for an exception the handler let out. */

@@ -179,7 +179,11 @@ class AslRunnerTest {
                 execution.events("StateCaught", "PrepareVpc").getFirst().json().at("/catch/catcher/ErrorEquals/0").asText());
         JsonNode error = json(invocationOf("Report").input()).get("error");
         assertEquals("java.lang.IllegalStateException", error.get("Error").asText());
-        assertTrue(error.get("Cause").asText().contains("UnauthorizedOperation"), error.toString());
+        JsonNode cause = json(error.get("Cause").asText());
+        assertEquals("UnauthorizedOperation: ec2:CreateSecurityGroup", cause.get("errorMessage").asText(),
+                "Cause is the error payload as JSON text, as Step Functions hands it on: " + error);
+        assertEquals("java.lang.IllegalStateException", cause.get("errorType").asText());
+        assertTrue(cause.get("stackTrace").isArray(), error.toString());
         assertEquals("failed", execution.stateOutput("ReportFailure").at("/result/outcome").asText());
     }
 
@@ -219,7 +223,7 @@ class AslRunnerTest {
         IllegalStateException error = assertThrows(IllegalStateException.class,
                 () -> AslRunner.create().run(DEFINITION, substitutions, TRIGGER, server.endpoint()));
 
-        assertTrue(error.getMessage().contains("ParseTrigger: ResourceNotFoundException"), error.getMessage());
+        assertTrue(error.getMessage().contains("ParseTrigger: Lambda.ResourceNotFoundException"), error.getMessage());
     }
 
     @Test

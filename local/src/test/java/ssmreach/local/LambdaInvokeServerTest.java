@@ -173,6 +173,50 @@ class LambdaInvokeServerTest {
     }
 
     @Test
+    void answersServiceFaultsAsTheLambdaServiceDoesWithoutRunningTheHandler() throws Exception {
+        server.failNext("Echo", 1, LambdaInvokeServer.ServiceFault.TOO_MANY_REQUESTS);
+        server.failNext("Echo", 1, LambdaInvokeServer.ServiceFault.SERVICE);
+        server.failNext("Echo", 1, LambdaInvokeServer.ServiceFault.AWS_LAMBDA);
+
+        HttpResponse<String> throttled = invoke("Echo", "{}");
+        HttpResponse<String> failed = invoke("Echo", "{}");
+        HttpResponse<String> unavailable = invoke("Echo", "{}");
+        HttpResponse<String> served = invoke("Echo", "{}");
+
+        assertEquals(429, throttled.statusCode());
+        assertEquals("TooManyRequestsException", throttled.headers().firstValue("X-Amzn-ErrorType").orElseThrow());
+        assertEquals("Rate Exceeded.", MAPPER.readTree(throttled.body()).get("message").asText());
+        assertEquals(500, failed.statusCode());
+        assertEquals("ServiceException", failed.headers().firstValue("X-Amzn-ErrorType").orElseThrow());
+        assertEquals(503, unavailable.statusCode());
+        assertFalse(unavailable.headers().firstValue("X-Amzn-ErrorType").isPresent());
+        assertEquals(200, served.statusCode());
+        assertEquals(3, server.serviceFaultsServed());
+        assertEquals(1, invokedArns.size(), "the handler ran for the fourth invocation only");
+        assertEquals(1, invocations.size(), "a fault of the service is no invocation of the function");
+    }
+
+    @Test
+    void aLostAnswerDropsTheConnection() throws Exception {
+        server.failNext("Echo", 1, LambdaInvokeServer.ServiceFault.named("Lambda.SdkClientException"));
+
+        assertThrows(IOException.class, () -> invoke("Echo", "{}"));
+        assertEquals(200, invoke("Echo", "{}").statusCode());
+        assertTrue(invokedArns.size() == 1, "the handler ran once, for the second call");
+    }
+
+    @Test
+    void serviceFaultsAreNamedAsStepFunctionsNamesThem() {
+        assertEquals(List.of("Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+                        "Lambda.SdkClientException"),
+                java.util.Arrays.stream(LambdaInvokeServer.ServiceFault.values()).map(LambdaInvokeServer.ServiceFault::stepFunctionsName)
+                        .toList());
+        assertThrows(IllegalArgumentException.class, () -> LambdaInvokeServer.ServiceFault.named("Lambda.Unknown"));
+        assertThrows(IllegalArgumentException.class,
+                () -> server.failNext("Nope", 1, LambdaInvokeServer.ServiceFault.SERVICE));
+    }
+
+    @Test
     void runsInvocationsInParallel() throws Exception {
         try (var callers = Executors.newFixedThreadPool(4)) {
             List<Future<HttpResponse<String>>> responses = new ArrayList<>();

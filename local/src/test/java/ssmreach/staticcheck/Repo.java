@@ -154,11 +154,26 @@ final class Repo {
 
     /** Runs a command in the repository root; fails the test if it does not end within the timeout. */
     static Run run(Duration timeout, List<String> command) {
+        return run(ROOT, timeout, true, Map.of(), command);
+    }
+
+    /**
+     * Runs a command in {@code directory} with {@code environment} added to this one's; its output is
+     * stdout, with stderr too when {@code withStderr} (stderr is discarded otherwise). Fails the test
+     * if it does not end within the timeout.
+     */
+    static Run run(Path directory, Duration timeout, boolean withStderr, Map<String, String> environment, List<String> command) {
         try {
             Path log = Files.createTempFile("ssm-reach-staticcheck", ".log");
             try {
-                Process process = new ProcessBuilder(command).directory(ROOT.toFile())
-                        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectOutput(log.toFile());
+                builder.environment().putAll(environment);
+                if (withStderr) {
+                    builder.redirectErrorStream(true);
+                } else {
+                    builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+                }
+                Process process = builder.start();
                 process.getOutputStream().close();
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();

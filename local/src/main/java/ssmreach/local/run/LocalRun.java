@@ -27,7 +27,6 @@ import ssmreach.local.scenario.Scenario;
 import ssmreach.local.scenario.ScenarioException;
 import ssmreach.local.scenario.ScenarioReport;
 import ssmreach.local.scenario.ScenarioRunner;
-import ssmreach.local.scenario.TriggerRun;
 
 /**
  * {@code local/run}: the whole workflow on this machine. By default it starts the embedded AWS
@@ -224,7 +223,7 @@ public final class LocalRun {
             execution = workflow.execute(input.toString(), event -> listener.event(trigger, event));
         }
         JsonNode result = ScenarioRunner.resultDocument(execution);
-        listener.finished(new TriggerRun(trigger, input.toString(), execution, result, List.of(), List.of()));
+        timeline.println(endLine(execution, result));
         ObjectNode document = MAPPER.createObjectNode();
         document.put("endpoint", endpoint == null ? "aws" : endpoint);
         document.put("dryRun", options.dryRun());
@@ -243,6 +242,21 @@ public final class LocalRun {
             permissions.print(stdout);
         }
         return execution.succeeded() && !permissions.anyDenied() ? 0 : 1;
+    }
+
+    /**
+     * The closing line of a run against an endpoint: how the execution ended and the error its
+     * result published. The AWS calls are not seen from here (the functions call the endpoint
+     * directly), so they are not counted.
+     */
+    static String endLine(Execution execution, JsonNode result) {
+        String outcome = result != null && result.hasNonNull("outcome") ? ": " + result.get("outcome").asText() : "";
+        String error = execution.error() == null ? "" : " (" + execution.error() + ")";
+        String published = result != null && result.path("error").hasNonNull("errorType")
+                ? "; error published: " + result.at("/error/errorType").asText() + ": " + result.at("/error/errorMessage").asText()
+                : "";
+        return String.format("    %6d ms  = %s%s%s%s; AWS calls not observed against an endpoint", execution.duration().toMillis(),
+                execution.status(), outcome, error, published);
     }
 
     /**

@@ -24,7 +24,7 @@ import ssmreach.local.scenario.TriggerRun;
 
 /**
  * The end of a run: per subnet of the scenario its classification, the endpoints that serve it
- * and their zones, the monthly cost its executions added and their outcome; per instance its
+ * and their zones, the monthly cost its executions added and what became of it; per instance its
  * state, profile and registration; per execution its status, path and result. One JSON document
  * ({@link #json()}) or a table ({@link #print(PrintStream)}).
  */
@@ -141,7 +141,7 @@ final class Summary {
             node.put("route", classified.path("route").asText(null));
             node.put("status", classified.path("status").asText(null));
             node.put("reason", classified.path("reason").asText(null));
-            node.put("outcome", run.outcome());
+            node.put("outcome", subnetOutcome(node.path("status").asText(), run.outcome()));
         });
         ArrayNode endpoints = node.putArray("endpoints");
         if (last.isPresent() && "in-scope".equals(node.path("status").asText())) {
@@ -158,7 +158,10 @@ final class Summary {
                 e.put("id", endpoint.vpcEndpointId());
                 e.put("service", endpoint.serviceName().substring(endpoint.serviceName().lastIndexOf('.') + 1));
                 e.put("type", endpoint.vpcEndpointTypeAsString());
-                e.put("privateDns", Boolean.TRUE.equals(endpoint.privateDnsEnabled()));
+                if (!gateway) {
+                    // A gateway endpoint is a route, not a name: private DNS does not apply to it.
+                    e.put("privateDns", Boolean.TRUE.equals(endpoint.privateDnsEnabled()));
+                }
                 served.forEach(e.putArray("zones")::add);
             }
         }
@@ -186,6 +189,19 @@ final class Summary {
                 .filter(i -> id.equals(i.path("instanceId").asText())).reduce((a, b) -> b)
                 .ifPresent(result -> node.set("result", result));
         return node;
+    }
+
+    /**
+     * What became of the subnet itself in the last execution that evaluated it: that execution's
+     * outcome when the subnet was in its scope; {@code skipped} when out of scope or opted out
+     * (whatever else the execution did, e.g. give an instance there a profile); {@code gone}.
+     */
+    static String subnetOutcome(String status, String executionOutcome) {
+        return switch (status) {
+            case "in-scope" -> executionOutcome;
+            case "gone" -> "gone";
+            default -> "skipped";
+        };
     }
 
     private static JsonNode resultSubnet(TriggerRun run, String subnetId) {
