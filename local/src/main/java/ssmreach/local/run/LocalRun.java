@@ -27,6 +27,7 @@ import ssmreach.local.scenario.Scenario;
 import ssmreach.local.scenario.ScenarioException;
 import ssmreach.local.scenario.ScenarioReport;
 import ssmreach.local.scenario.ScenarioRunner;
+import ssmreach.local.scenario.TriggerRun;
 
 /**
  * {@code local/run}: the whole workflow on this machine. By default it starts the embedded AWS

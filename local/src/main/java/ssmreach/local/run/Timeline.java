@@ -123,8 +123,8 @@ public final class Timeline implements ScenarioRunner.Listener {
                 + (run.trigger().concurrent() ? " in the concurrent group" : ""));
         JsonNode resultError = run.result() == null ? null : run.result().get("error");
         if (resultError != null && !resultError.isNull()) {
-            String name = resultError.path("Error").asText();
-            line(run.trigger(), execution.duration().toMillis(), "  error published: " + name + cause(name, resultError.get("Cause")));
+            String name = resultError.path("errorType").asText();
+            line(run.trigger(), execution.duration().toMillis(), "  error published: " + name + cause(name, resultError.get("errorMessage")));
         }
         for (String failure : run.failures()) {
             out.println("    EXPECTATION NOT MET: " + failure);
