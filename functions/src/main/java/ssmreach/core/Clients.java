@@ -31,11 +31,21 @@ public final class Clients {
     /** The function's own environment; built at init, so also what a SnapStart snapshot holds. */
     private static final Clients LAMBDA = new Clients(System::getenv);
 
+    private final SdkHttpClient http;
     private final AwsCredentialsProvider credentials;
 
     /** Clients for the process environment {@code environment} (a variable's value by name, null when unset). */
     Clients(Function<String, String> environment) {
-        this.credentials = credentials(environment);
+        this(HTTP, credentials(environment));
+    }
+
+    /**
+     * Clients configured as the function's own but sent through {@code http} and signed with
+     * {@code credentials}: what SnapStart priming builds its twins with ({@link Twins}).
+     */
+    Clients(SdkHttpClient http, AwsCredentialsProvider credentials) {
+        this.http = http;
+        this.credentials = credentials;
     }
 
     public static Ec2Client ec2(Settings settings) {
@@ -66,7 +76,7 @@ public final class Clients {
     }
 
     <B extends AwsClientBuilder<B, C> & AwsSyncClientBuilder<B, C>, C> C build(B builder, Region region) {
-        return builder.httpClient(HTTP).region(region).credentialsProvider(credentials).build();
+        return builder.httpClient(http).region(region).credentialsProvider(credentials).build();
     }
 
     /**

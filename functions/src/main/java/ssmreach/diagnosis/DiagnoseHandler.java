@@ -1,5 +1,6 @@
 package ssmreach.diagnosis;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,6 +30,7 @@ import ssmreach.contract.DiagnosisRequest;
 import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 import ssmreach.instance.AgentPermissions;
 import ssmreach.instance.PingStatuses;
 
@@ -49,6 +51,7 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
 
     private DiagnoseHandler(Settings settings) {
         this(settings, Clients.ec2(settings), Clients.iam(settings), Clients.ssm(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public DiagnoseHandler(Settings settings, Ec2Client ec2, IamClient iam, SsmClient ssm) {
@@ -57,6 +60,11 @@ public class DiagnoseHandler extends JsonHandler<DiagnosisRequest, Diagnosis> {
         this.ec2 = ec2;
         this.iam = iam;
         this.ssm = ssm;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new DiagnoseHandler(settings, twins.ec2(), twins.iam(), twins.ssm()), twins);
     }
 
     @Override

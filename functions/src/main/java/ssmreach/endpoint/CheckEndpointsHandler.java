@@ -1,5 +1,6 @@
 package ssmreach.endpoint;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import ssmreach.contract.Severity;
 import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 
 /**
  * One turn of the workflow's wait loop: reads the endpoints' states again (one call for all).
@@ -31,11 +33,17 @@ public class CheckEndpointsHandler extends JsonHandler<EndpointsReport, Endpoint
 
     private CheckEndpointsHandler(Settings settings) {
         this(Clients.ec2(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public CheckEndpointsHandler(Ec2Client ec2) {
         super(EndpointsReport.class);
         this.ec2 = ec2;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new CheckEndpointsHandler(twins.ec2()), twins);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ssmreach.endpoint;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -38,6 +39,7 @@ import ssmreach.core.JsonHandler;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.RetryableAwsException;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 import ssmreach.endpoint.EndpointPlanner.GatewayPlan;
 import ssmreach.endpoint.EndpointPlanner.InterfacePlan;
 import ssmreach.endpoint.EndpointPlanner.Offer;
@@ -63,12 +65,18 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
 
     private EnsureEndpointsHandler(Settings settings) {
         this(settings, Clients.ec2(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public EnsureEndpointsHandler(Settings settings, Ec2Client ec2) {
         super(EndpointRequest.class);
         this.settings = settings;
         this.ec2 = ec2;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new EnsureEndpointsHandler(settings, twins.ec2()), twins);
     }
 
     /** Someone else changed the endpoints meanwhile: read again. */

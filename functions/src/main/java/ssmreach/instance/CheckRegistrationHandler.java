@@ -1,5 +1,6 @@
 package ssmreach.instance;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import ssmreach.contract.RegistrationState;
 import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 
 /**
  * One turn of the registration wait: asks SSM for the PingStatus of every instance worth waiting
@@ -31,12 +33,18 @@ public class CheckRegistrationHandler extends JsonHandler<RegistrationRequest, R
 
     private CheckRegistrationHandler(Settings settings) {
         this(Clients.ssm(settings), Clock.systemUTC());
+        primeBeforeSnapshot(settings);
     }
 
     public CheckRegistrationHandler(SsmClient ssm, Clock clock) {
         super(RegistrationRequest.class);
         this.ssm = ssm;
         this.clock = clock;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new CheckRegistrationHandler(twins.ssm(), clock), twins);
     }
 
     @Override

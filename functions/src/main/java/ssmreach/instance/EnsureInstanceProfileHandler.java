@@ -1,5 +1,6 @@
 package ssmreach.instance;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -21,6 +22,7 @@ import ssmreach.core.InvalidInputException;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.RetryableAwsException;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 
 /**
  * Gives one running instance what the agent needs to sign in: the stack's instance profile when it
@@ -38,6 +40,7 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
 
     private EnsureInstanceProfileHandler(Settings settings) {
         this(settings, Clients.ec2(settings), Clients.iam(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public EnsureInstanceProfileHandler(Settings settings, Ec2Client ec2, IamClient iam) {
@@ -45,6 +48,11 @@ public class EnsureInstanceProfileHandler extends JsonHandler<ProfileRequest, Pr
         this.settings = settings;
         this.ec2 = ec2;
         this.iam = iam;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new EnsureInstanceProfileHandler(settings, twins.ec2(), twins.iam()), twins);
     }
 
     @Override

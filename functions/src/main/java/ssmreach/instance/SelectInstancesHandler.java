@@ -1,5 +1,6 @@
 package ssmreach.instance;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,6 +21,7 @@ import ssmreach.contract.SubnetStatus;
 import ssmreach.core.Clients;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 import ssmreach.subnet.Reachability;
 
 /**
@@ -48,6 +50,7 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
 
     private SelectInstancesHandler(Settings settings) {
         this(settings, Clients.ec2(settings), Clock.systemUTC());
+        primeBeforeSnapshot(settings);
     }
 
     public SelectInstancesHandler(Settings settings, Ec2Client ec2, Clock clock) {
@@ -55,6 +58,11 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
         this.settings = settings;
         this.ec2 = ec2;
         this.clock = clock;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new SelectInstancesHandler(settings, twins.ec2(), clock), twins);
     }
 
     @Override

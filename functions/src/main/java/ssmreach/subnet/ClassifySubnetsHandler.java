@@ -1,5 +1,6 @@
 package ssmreach.subnet;
 
+import java.io.IOException;
 import java.util.List;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
@@ -15,6 +16,7 @@ import ssmreach.core.Clients;
 import ssmreach.core.InvalidInputException;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
@@ -25,6 +27,7 @@ import software.amazon.awssdk.core.exception.SdkException;
  * longer exists ends as gone.
  */
 public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassification> {
+    private final Settings settings;
     private final Ec2Client ec2;
     private final VpcClassifier classifier;
 
@@ -34,12 +37,19 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
 
     private ClassifySubnetsHandler(Settings settings) {
         this(settings, Clients.ec2(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public ClassifySubnetsHandler(Settings settings, Ec2Client ec2) {
         super(Target.class);
+        this.settings = settings;
         this.ec2 = ec2;
         this.classifier = new VpcClassifier(settings);
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new ClassifySubnetsHandler(settings, twins.ec2()), twins);
     }
 
     @Override

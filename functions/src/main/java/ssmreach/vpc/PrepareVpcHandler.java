@@ -1,5 +1,6 @@
 package ssmreach.vpc;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +30,7 @@ import ssmreach.core.JsonHandler;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.RetryableAwsException;
 import ssmreach.core.Settings;
+import ssmreach.core.Twins;
 
 /**
  * Makes a VPC ready for private-DNS endpoints: both DNS attributes on (or reported, by parameter),
@@ -48,12 +50,18 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
 
     private PrepareVpcHandler(Settings settings) {
         this(settings, Clients.ec2(settings));
+        primeBeforeSnapshot(settings);
     }
 
     public PrepareVpcHandler(Settings settings, Ec2Client ec2) {
         super(VpcRequest.class);
         this.settings = settings;
         this.ec2 = ec2;
+    }
+
+    @Override
+    protected void prime(Twins twins) throws IOException {
+        serveSamples(new PrepareVpcHandler(settings, twins.ec2()), twins);
     }
 
     @Override
