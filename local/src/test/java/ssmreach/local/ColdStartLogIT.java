@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import ssmreach.testing.RuntimeApiFunction;
 
 /**
  * A function's cold start as Lambda runs it: the built handler under Lambda's own Java runtime
@@ -180,12 +181,7 @@ class ColdStartLogIT {
     }
 
     private static void reply(HttpExchange exchange, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0) {
-            exchange.getResponseBody().write(bytes);
-        }
-        exchange.close();
+        RuntimeApiFunction.reply(exchange, status, body);
     }
 
     private static void await(CountDownLatch latch) {
