@@ -33,33 +33,42 @@ public final class Bench {
      * @param scaling subnet counts of the one-VPC scaling series
      * @param burstVpcs VPCs of the burst, each with {@code burstSubnetsPerVpc} isolated subnets
      * @param burstPool executions started at once
+     * @param coldOnly only the figures of fresh JVMs (cold start, restored path) and the package
+     * @param trace functions whose primed first invocation is traced (classes it still loads) instead of measured
      * @param target the bench module's target folder (lib-ours, lib-naive, naive-classes, classes)
+     * @param packageDir the functions module's target folder: the deployment package (classes/, dependency/)
      * @param out where results.json, results.png and the logs go
      */
     record Options(int runs, List<String> functions, List<Integer> scaling, int burstVpcs, int burstSubnetsPerVpc,
-            int burstPool, Path target, Path out) {
+            int burstPool, boolean coldOnly, List<String> trace, Path target, Path packageDir, Path out) {
 
         static Options parse(String[] args) {
             int runs = 5;
             boolean quick = false;
+            boolean coldOnly = false;
+            List<String> trace = new ArrayList<>();
             Path target = Path.of(System.getProperty("bench.target", "bench/target"));
+            Path packageDir = Path.of(System.getProperty("bench.package", "functions/target"));
             Path out = Path.of("bench/out");
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--runs" -> runs = Integer.parseInt(args[++i]);
                     case "--quick" -> quick = true;
+                    case "--cold-only" -> coldOnly = true;
+                    case "--trace" -> trace.add(args[++i]);
                     case "--out" -> out = Path.of(args[++i]);
                     case "--target" -> target = Path.of(args[++i]);
+                    case "--package" -> packageDir = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + "; usage: bench/run [--runs N] [--quick] [--out DIR] | --replot RESULTS_JSON");
+                            + "; usage: bench/run [--runs N] [--quick] [--cold-only] [--trace FUNCTION] [--out DIR] | --replot RESULTS_JSON");
                 }
             }
             if (runs < 1) {
                 throw new IllegalArgumentException("--runs must be at least 1");
             }
             return quick
-                    ? new Options(1, List.of("ClassifySubnets"), List.of(1, 2), 2, 2, 4, target, out)
-                    : new Options(runs, ColdStart.ALL_FUNCTIONS, List.of(1, 2, 4, 8), 10, 10, 8, target, out);
+                    ? new Options(1, List.of("ClassifySubnets"), List.of(1, 2), 2, 2, 4, coldOnly, List.copyOf(trace), target, packageDir, out)
+                    : new Options(runs, ColdStart.ALL_FUNCTIONS, List.of(1, 2, 4, 8), 10, 10, 8, coldOnly, List.copyOf(trace), target, packageDir, out);
         }
     }
 
@@ -77,6 +86,9 @@ public final class Bench {
             }
             Options options = Options.parse(args);
             ObjectNode results = run(options);
+            if (!options.trace().isEmpty()) {
+                System.exit(0);
+            }
             System.out.println(Table.render(results));
             System.out.println("results: " + options.out().resolve("results.json") + ", plot: " + options.out().resolve("results.png"));
             System.exit(0);
@@ -115,22 +127,34 @@ public final class Bench {
         results.put("startedAt", Instant.now().toString());
         try (var aws = ssmreach.local.LocalAws.start(options.out().toAbsolutePath().resolve("moto.log"))) {
             Scenarios scenarios = new Scenarios(aws);
-            progress("AWS calls and state transitions per scenario");
-            results.set("scenarios", scenarios.perScenario());
-            progress("one VPC, " + options.scaling() + " subnets");
-            results.set("scaling", scenarios.scaling(options.scaling()));
-            progress("state transitions per wait iteration, cost");
-            results.set("transitions", scenarios.transitions(results.get("scenarios")));
+            if (!options.coldOnly()) {
+                progress("AWS calls and state transitions per scenario");
+                results.set("scenarios", scenarios.perScenario());
+                progress("one VPC, " + options.scaling() + " subnets");
+                results.set("scaling", scenarios.scaling(options.scaling()));
+                progress("state transitions per wait iteration, cost");
+                results.set("transitions", scenarios.transitions(results.get("scenarios")));
+            }
             progress("cold start: capturing one real input per function");
             Map<String, String> inputs = scenarios.captureInputs(options.functions());
+            ColdStart coldStart = new ColdStart(options, aws, scenarios.topicArn(), ColdStart.roles(aws, scenarios.topicArn()));
+            if (!options.trace().isEmpty()) {
+                RestoredPath restored = new RestoredPath(options, coldStart);
+                options.trace().forEach(f -> progress("traced " + f + ": " + restored.trace(f, inputs.get(f))));
+                return results;
+            }
             progress("cold start: " + options.runs() + " fresh JVMs per function and variant");
-            results.set("coldStart", new ColdStart(options, aws, scenarios.topicArn()).measure(inputs));
-            progress("burst: " + options.burstVpcs() * options.burstSubnetsPerVpc() + " subnets in " + options.burstVpcs()
-                    + " VPCs, " + options.burstPool() + " executions at a time");
-            results.set("burst", scenarios.burst(options.burstVpcs(), options.burstSubnetsPerVpc(), options.burstPool()));
+            results.set("coldStart", coldStart.measure(inputs));
+            progress("restored path: " + options.runs() + " fresh JVMs per function, unprimed and primed");
+            results.set("restoredPath", new RestoredPath(options, coldStart).measure(inputs));
+            if (!options.coldOnly()) {
+                progress("burst: " + options.burstVpcs() * options.burstSubnetsPerVpc() + " subnets in " + options.burstVpcs()
+                        + " VPCs, " + options.burstPool() + " executions at a time");
+                results.set("burst", scenarios.burst(options.burstVpcs(), options.burstSubnetsPerVpc(), options.burstPool()));
+            }
         }
         progress("deployment package");
-        results.set("package", Packages.measure(options.target(), options.out()));
+        results.set("package", Packages.measure(Packages.Layout.of(options), options.out()));
         results.put("finishedAt", Instant.now().toString());
         try {
             MAPPER.writeValue(options.out().resolve("results.json").toFile(), results);

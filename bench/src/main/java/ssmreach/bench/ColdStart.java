@@ -51,51 +51,66 @@ final class ColdStart {
     static final String TEMPLATE_JAVA_TOOL_OPTIONS = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
     static final List<String> VARIANTS = List.of("ours", "oursNoFlags", "naive", "floor");
 
+    /** The access key of a function's role, as the local AWS knows it: its cold JVMs sign with it. */
+    record RoleKeys(String accessKeyId, String secretAccessKey) {}
+
     private final Bench.Options options;
     private final LocalAws aws;
     private final String topicArn;
-    private final String oursClasspath;
+    private final Map<String, RoleKeys> roles;
+    final String oursClasspath;
     private final String naiveClasspath;
 
-    ColdStart(Bench.Options options, LocalAws aws, String topicArn) {
+    ColdStart(Bench.Options options, LocalAws aws, String topicArn, Map<String, RoleKeys> roles) {
         this.options = options;
         this.aws = aws;
         this.topicArn = topicArn;
+        this.roles = roles;
         Path target = options.target().toAbsolutePath();
         String bench = target.resolve("classes").toString();
-        List<Path> ours = jars(target.resolve("lib-ours"));
-        List<Path> naiveExtra = jars(target.resolve("lib-naive"));
-        if (ours.stream().noneMatch(p -> p.getFileName().toString().startsWith("ssm-reach-functions"))) {
-            throw new IllegalStateException(target.resolve("lib-ours") + " has no functions jar: build first (bench/run does)");
-        }
-        this.oursClasspath = join(Stream.concat(ours.stream().map(Path::toString), Stream.of(bench)).toList());
-        List<String> naive = new ArrayList<>();
-        naive.add(target.resolve("naive-classes").toString());
-        ours.stream().filter(p -> !p.getFileName().toString().startsWith("url-connection-client")).map(Path::toString).forEach(naive::add);
-        naiveExtra.stream().map(Path::toString).forEach(naive::add);
+        Packages.Layout layout = Packages.Layout.of(options);
+        List<String> ours = new ArrayList<>(List.of(layout.classes().toString()));
+        layout.lib().forEach(jar -> ours.add(jar.toString()));
+        ours.add(bench);
+        this.oursClasspath = join(ours);
+        List<String> naive = new ArrayList<>(List.of(target.resolve("naive-classes").toString(), layout.classes().toString()));
+        layout.naiveLib().forEach(jar -> naive.add(jar.toString()));
         naive.add(bench);
         this.naiveClasspath = join(naive);
     }
 
-    ObjectNode measure(Map<String, String> inputs) {
-        Path inputDir = options.out().toAbsolutePath().resolve("inputs");
-        Path home = options.out().toAbsolutePath().resolve("home");
-        Map<String, Path> inputFiles = new LinkedHashMap<>();
-        Map<String, Map<String, List<Double>>> samples = new LinkedHashMap<>();
-        Map<String, List<String>> errors = new LinkedHashMap<>();
+    /** The captured inputs as files of the output folder, by function: what each cold JVM serves. */
+    Map<String, Path> inputFiles(Map<String, String> inputs) {
+        Map<String, Path> files = new LinkedHashMap<>();
         try {
-            Files.createDirectories(inputDir);
-            Files.createDirectories(home);
+            Path dir = Files.createDirectories(options.out().toAbsolutePath().resolve("inputs"));
             for (var entry : inputs.entrySet()) {
-                Path file = inputDir.resolve(entry.getKey() + ".json");
-                Files.writeString(file, entry.getValue());
-                inputFiles.put(entry.getKey(), file);
-                Map<String, List<Double>> perVariant = new LinkedHashMap<>();
-                VARIANTS.forEach(v -> perVariant.put(v, new ArrayList<>()));
-                samples.put(entry.getKey(), perVariant);
+                files.put(entry.getKey(), Files.writeString(dir.resolve(entry.getKey() + ".json"), entry.getValue()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        return files;
+    }
+
+    /** The cold JVMs' HOME: empty, as in Lambda (no profile file). */
+    Path home() {
+        try {
+            return Files.createDirectories(options.out().toAbsolutePath().resolve("home"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    ObjectNode measure(Map<String, String> inputs) {
+        Map<String, Path> inputFiles = inputFiles(inputs);
+        Path home = home();
+        Map<String, Map<String, List<Double>>> samples = new LinkedHashMap<>();
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        for (String function : inputs.keySet()) {
+            Map<String, List<Double>> perVariant = new LinkedHashMap<>();
+            VARIANTS.forEach(v -> perVariant.put(v, new ArrayList<>()));
+            samples.put(function, perVariant);
         }
         // One warm-up JVM of each classpath: the first start after a build pays for the page cache.
         for (String variant : VARIANTS) {
@@ -118,8 +133,8 @@ final class ColdStart {
         node.put("runsPerVariant", options.runs());
         node.put("java", System.getProperty("java.home"));
         node.put("javaToolOptions", TEMPLATE_JAVA_TOOL_OPTIONS);
-        node.put("oursClasspathJars", oursClasspath.split(File.pathSeparator).length - 1);
-        node.put("naiveClasspathJars", naiveClasspath.split(File.pathSeparator).length - 2);
+        node.put("oursClasspathJars", oursClasspath.split(File.pathSeparator).length - 2);
+        node.put("naiveClasspathJars", naiveClasspath.split(File.pathSeparator).length - 3);
         ArrayNode rows = node.putArray("functions");
         List<Double> ours = new ArrayList<>();
         List<Double> naive = new ArrayList<>();
@@ -153,58 +168,57 @@ final class ColdStart {
 
     private record Sample(double millis, String error) {}
 
+    /**
+     * Each function's role as the stack deploys it with the benchmark's settings: the local AWS
+     * authorizes a cold JVM's calls as that role, as AWS authorizes the function's.
+     */
+    static Map<String, RoleKeys> roles(LocalAws aws, String topicArn) {
+        var deployed = aws.deploy(LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topicArn)));
+        Map<String, RoleKeys> roles = new LinkedHashMap<>();
+        for (String function : ALL_FUNCTIONS) {
+            LocalFunctions.Clients clients = deployed.apply(function + "Function");
+            var keys = clients.ec2().serviceClientConfiguration().credentialsProvider().resolveIdentity().join();
+            roles.put(function, new RoleKeys(keys.accessKeyId(), keys.secretAccessKey()));
+            Stream.of(clients.ec2(), clients.iam(), clients.ssm(), clients.events(), clients.sns()).forEach(c -> c.close());
+        }
+        return roles;
+    }
+
     private Sample once(String variant, String function, Path input, Path home) {
         String handler = variant.equals("floor") ? NoopHandler.class.getName() : HANDLERS.get(function);
         String classpath = variant.equals("naive") ? naiveClasspath : oursClasspath;
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder builder = new ProcessBuilder(java.toString(), "-cp", classpath, ColdStartMain.class.getName(),
-                handler, input.toString()).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD);
-        Map<String, String> env = builder.environment();
-        env.clear();
-        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        env.put("HOME", home.toString());
-        env.put("LANG", "en_US.UTF-8");
-        env.put("TZ", ":UTC");
-        // What Lambda sets, then the stack's variables (the settings the local workflow uses).
-        env.put("AWS_REGION", LocalAws.REGION.id());
-        env.put("AWS_DEFAULT_REGION", LocalAws.REGION.id());
-        env.put("AWS_ACCESS_KEY_ID", "testing");
-        env.put("AWS_SECRET_ACCESS_KEY", "testing");
-        env.put("AWS_SESSION_TOKEN", "testing");
-        env.put("AWS_LAMBDA_FUNCTION_NAME", function);
-        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
-        env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java21");
-        env.put("AWS_ENDPOINT_URL", aws.endpoint().toString());
-        env.put("ACCOUNT_ID", LocalAws.ACCOUNT_ID);
-        env.put("INSTANCE_PROFILE_ARN", LocalFunctions.settings(Map.of()).instanceProfileArn());
-        env.put("RESULT_TOPIC_ARN", topicArn);
-        if (variant.equals("ours") || variant.equals("floor")) {
-            env.put("JAVA_TOOL_OPTIONS", TEMPLATE_JAVA_TOOL_OPTIONS);
-        }
+        ProcessBuilder builder = jvm(classpath, List.of(ColdStartMain.class.getName(), handler, input.toString()), function,
+                variant.equals("ours") || variant.equals("floor"), home);
         long start = System.nanoTime();
+        return run(builder, reader -> {
+            String answer = answer(reader);
+            double millis = (System.nanoTime() - start) / 1e6;
+            if (answer == null) {
+                return new Sample(millis, "no answer");
+            }
+            return answer.startsWith("OK ") ? new Sample(millis, null) : new Sample(millis, answer.substring(4));
+        });
+    }
+
+    /** What is read from a JVM's stdout. */
+    interface Reading<T> {
+        T from(BufferedReader stdout) throws IOException;
+    }
+
+    /** Starts {@code builder}'s JVM, reads its stdout with {@code read}, then lets it end (at most a minute). */
+    static <T> T run(ProcessBuilder builder, Reading<T> read) {
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
-            throw new UncheckedIOException("could not start " + java, e);
+            throw new UncheckedIOException("could not start " + builder.command().getFirst(), e);
         }
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            String answer = null;
-            while ((line = reader.readLine()) != null) {
-                if (line.startsWith("OK ") || line.startsWith("ERR ")) {
-                    answer = line;
-                    break;
-                }
-            }
-            double millis = (System.nanoTime() - start) / 1e6;
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            T result = read.from(reader);
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
             }
-            if (answer == null) {
-                return new Sample(millis, "no answer (exit code " + process.exitValue() + ")");
-            }
-            return answer.startsWith("OK ") ? new Sample(millis, null) : new Sample(millis, answer.substring(4));
+            return result;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -217,12 +231,58 @@ final class ColdStart {
         }
     }
 
-    private static List<Path> jars(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + " missing: build first (bench/run does)", e);
+    /** The first line a harness JVM answers with ({@code OK …} or {@code ERR …}); null when it ends without one. */
+    static String answer(BufferedReader reader) throws IOException {
+        String line;
+        while ((line = reader.readLine()) != null) {
+            if (line.startsWith("OK ") || line.startsWith("ERR ")) {
+                return line;
+            }
         }
+        return null;
+    }
+
+    /**
+     * A fresh JVM for {@code function} running {@code command} (main class and arguments) on
+     * {@code classpath}, in the environment Lambda gives the function: its Region, its role's
+     * credentials, the stack's variables, an empty HOME; the template's JVM flags with {@code flags}.
+     */
+    ProcessBuilder jvm(String classpath, List<String> command, String function, boolean flags, Path home) {
+        return jvm(classpath, List.of(), command, function, flags, home);
+    }
+
+    /** As {@link #jvm(String, List, String, boolean, Path)}, with {@code options} for the JVM. */
+    ProcessBuilder jvm(String classpath, List<String> options, List<String> command, String function, boolean flags, Path home) {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> line = new ArrayList<>(List.of(java.toString()));
+        line.addAll(options);
+        line.addAll(List.of("-cp", classpath));
+        line.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD);
+        Map<String, String> env = builder.environment();
+        env.clear();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        env.put("HOME", home.toString());
+        env.put("LANG", "en_US.UTF-8");
+        env.put("TZ", ":UTC");
+        // What Lambda sets, then the stack's variables (the settings the local workflow uses).
+        env.put("AWS_REGION", LocalAws.REGION.id());
+        env.put("AWS_DEFAULT_REGION", LocalAws.REGION.id());
+        RoleKeys role = roles.get(function);
+        env.put("AWS_ACCESS_KEY_ID", role.accessKeyId());
+        env.put("AWS_SECRET_ACCESS_KEY", role.secretAccessKey());
+        env.put("AWS_SESSION_TOKEN", "local-session");
+        env.put("AWS_LAMBDA_FUNCTION_NAME", function);
+        env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
+        env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java21");
+        env.put("AWS_ENDPOINT_URL", aws.endpoint().toString());
+        env.put("ACCOUNT_ID", LocalAws.ACCOUNT_ID);
+        env.put("INSTANCE_PROFILE_ARN", LocalFunctions.settings(Map.of()).instanceProfileArn());
+        env.put("RESULT_TOPIC_ARN", topicArn);
+        if (flags) {
+            env.put("JAVA_TOOL_OPTIONS", TEMPLATE_JAVA_TOOL_OPTIONS);
+        }
+        return builder;
     }
 
     private static String join(List<String> parts) {

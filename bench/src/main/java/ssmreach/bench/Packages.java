@@ -11,46 +11,69 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The deployment package as {@code sam build} makes it for a Maven function: the function's classes
- * at the root and its runtime dependency jars under {@code lib/}, zipped. All ten functions share one
- * CodeUri, so each ships the same package. The naive package is the same with the SDK's default HTTP
- * clients (apache5-client, netty-nio-client and their dependencies) instead of url-connection-client.
+ * The deployment package as {@code sam build} makes it for a Maven function: the functions
+ * module's {@code target/classes} at the root and its {@code target/dependency} (the runtime
+ * dependencies, the AWS SDK service jars cut to what the functions load) under {@code lib/},
+ * zipped. All ten functions share one CodeUri, so each ships the same package. The naive package
+ * is the same with the whole service jars and the SDK's default HTTP clients (apache5-client,
+ * netty-nio-client and their dependencies) instead of url-connection-client.
  */
 final class Packages {
-    static final long TARGET_ZIPPED_BYTES = 40L * 1024 * 1024;
+    /** Lambda counts megabytes in decimal; the target is 40 MB zipped. */
+    static final long TARGET_ZIPPED_BYTES = 40_000_000L;
 
     private Packages() {}
 
-    static ObjectNode measure(Path target, Path out) {
-        List<Path> ours = jars(target.resolve("lib-ours"));
-        List<Path> naive = new ArrayList<>(ours.stream().filter(p -> !name(p).startsWith("url-connection-client")).toList());
-        naive.addAll(jars(target.resolve("lib-naive")));
+    /**
+     * Where each package's parts are: {@code classes} at the root, {@code lib} the jars of ours
+     * (what is deployed), {@code naiveLib} those of the naive build.
+     */
+    record Layout(Path classes, List<Path> lib, List<Path> naiveLib) {
+        static Layout of(Bench.Options options) {
+            Path functions = options.packageDir().toAbsolutePath();
+            Path classes = functions.resolve("classes");
+            List<Path> lib = jars(functions.resolve("dependency"));
+            if (!Files.isDirectory(classes) || lib.stream().noneMatch(p -> name(p).startsWith("software.amazon.awssdk.ec2-"))) {
+                throw new IllegalStateException(functions + " holds no package (classes/ and dependency/): build the functions "
+                        + "module's package phase first (bench/run does)");
+            }
+            // The naive build ships the whole service jars the cut ones come from, and the SDK's default HTTP clients.
+            Map<String, Path> whole = new TreeMap<>();
+            jars(options.target().toAbsolutePath().resolve("lib-ours")).forEach(j -> whole.put("software.amazon.awssdk." + name(j), j));
+            List<Path> naive = new ArrayList<>();
+            for (Path jar : lib) {
+                if (!name(jar).contains("url-connection-client")) {
+                    naive.add(whole.getOrDefault(name(jar), jar));
+                }
+            }
+            naive.addAll(jars(options.target().toAbsolutePath().resolve("lib-naive")));
+            return new Layout(classes, lib, naive);
+        }
+    }
+
+    static ObjectNode measure(Layout layout, Path out) {
         ObjectNode node = Bench.MAPPER.createObjectNode();
-        node.set("ours", zip(ours, out.resolve("package-ours.zip")));
-        node.set("naive", zip(naive, out.resolve("package-naive.zip")));
+        node.set("ours", zip(layout.classes(), layout.lib(), out.resolve("package-ours.zip")));
+        node.set("naive", zip(layout.classes(), layout.naiveLib(), out.resolve("package-naive.zip")));
         node.put("ratio", Bench.round(node.path("ours").path("zippedBytes").asDouble() / node.path("naive").path("zippedBytes").asDouble(), 2));
         node.put("targetZippedBytes", TARGET_ZIPPED_BYTES);
         node.put("functionsSharingThePackage", ColdStart.ALL_FUNCTIONS.size());
         return node;
     }
 
-    private static ObjectNode zip(List<Path> jars, Path zip) {
+    private static ObjectNode zip(Path classes, List<Path> jars, Path zip) {
         long unzipped = 0;
         Map<String, Long> largest = new TreeMap<>();
         try (ZipOutputStream zipOut = new ZipOutputStream(Files.newOutputStream(zip))) {
+            unzipped += root(classes, zipOut);
             for (Path jar : jars) {
-                if (name(jar).startsWith("ssm-reach-functions")) {
-                    unzipped += unpack(jar, zipOut);
-                } else {
-                    zipOut.putNextEntry(new ZipEntry("lib/" + name(jar)));
-                    Files.copy(jar, zipOut);
-                    zipOut.closeEntry();
-                    unzipped += Files.size(jar);
-                }
+                zipOut.putNextEntry(new ZipEntry("lib/" + name(jar)));
+                Files.copy(jar, zipOut);
+                zipOut.closeEntry();
+                unzipped += Files.size(jar);
                 largest.put(name(jar), Files.size(jar));
             }
         } catch (IOException e) {
@@ -62,9 +85,10 @@ final class Packages {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        node.put("zippedMB", Bench.round(node.path("zippedBytes").asLong() / 1e6, 1));
         node.put("zippedMiB", Bench.round(node.path("zippedBytes").asLong() / 1048576.0, 1));
         node.put("unzippedBytes", unzipped);
-        node.put("unzippedMiB", Bench.round(unzipped / 1048576.0, 1));
+        node.put("unzippedMB", Bench.round(unzipped / 1e6, 1));
         node.put("jars", jars.size());
         ObjectNode top = node.putObject("largestJarsBytes");
         largest.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
@@ -72,29 +96,24 @@ final class Packages {
         return node;
     }
 
-    /** The function's own classes at the package root, as sam build lays them out. */
-    private static long unpack(Path jar, ZipOutputStream zipOut) throws IOException {
+    /** The functions' own classes at the package root, as sam build lays them out. */
+    private static long root(Path classes, ZipOutputStream zipOut) throws IOException {
         long bytes = 0;
-        try (ZipFile file = new ZipFile(jar.toFile())) {
-            for (ZipEntry entry : file.stream().toList()) {
-                if (entry.isDirectory()) {
-                    continue;
-                }
-                zipOut.putNextEntry(new ZipEntry(entry.getName()));
-                try (var in = file.getInputStream(entry)) {
-                    bytes += in.transferTo(zipOut);
-                }
+        try (Stream<Path> files = Files.walk(classes)) {
+            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                zipOut.putNextEntry(new ZipEntry(classes.relativize(file).toString().replace(java.io.File.separatorChar, '/')));
+                bytes += Files.copy(file, zipOut);
                 zipOut.closeEntry();
             }
         }
         return bytes;
     }
 
-    private static String name(Path path) {
+    static String name(Path path) {
         return path.getFileName().toString();
     }
 
-    private static List<Path> jars(Path dir) {
+    static List<Path> jars(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.toString().endsWith(".jar")).sorted().toList();
         } catch (IOException e) {

@@ -35,6 +35,16 @@ class BenchSmokeTest {
         assertTrue(cold.path("floorMs").asLong() > 0);
         assertTrue(cold.path("errors").isEmpty(), cold.path("errors").toString());
 
+        JsonNode restored = results.path("restoredPath");
+        assertEquals(options.functions().size(), restored.path("functions").size());
+        for (JsonNode function : restored.path("functions")) {
+            for (String figure : List.of("constructMs", "primeMs", "firstUnprimedMs", "firstPrimedMs", "warmMs")) {
+                assertTrue(function.path(figure).asDouble() > 0, function.path("function") + " " + figure);
+            }
+            assertTrue(function.has("primedToUnprimed") && function.has("primedToWarm"), function.toString());
+        }
+        assertTrue(restored.path("errors").isEmpty(), restored.path("errors").toString());
+
         List<String> scenarios = List.of("fresh-vpc", "second-subnet", "compliant-rerun", "public-subnet", "one-instance");
         assertEquals(scenarios.size(), results.path("scenarios").size());
         for (int i = 0; i < scenarios.size(); i++) {
@@ -59,6 +69,8 @@ class BenchSmokeTest {
         }
         JsonNode pkg = results.path("package");
         assertTrue(pkg.path("ours").path("zippedBytes").asLong() > 0 && pkg.path("naive").path("zippedBytes").asLong() > 0);
+        assertTrue(pkg.path("ours").path("zippedBytes").asLong() < pkg.path("naive").path("zippedBytes").asLong(),
+                "the shipped package has the cut service jars: " + pkg);
 
         assertTrue(Files.size(out.resolve("results.png")) > 0);
         assertTrue(Table.render(results).contains("cold start"));
