@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.verifyNoInteractions;
+import static org.mockito.Mockito.when;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +29,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -44,11 +50,13 @@ import ssmreach.vpc.PrepareVpcHandler;
 /**
  * SnapStart priming of every function: it goes through twins of the function's clients that the
  * canned AWS answers, never through the function's own clients; it asks for reads only; it opens
- * no connection and leaves no thread behind; and it covers each client the function uses.
+ * no connection and leaves no thread behind; it covers each client the function uses; and the
+ * function answers afterwards as before.
  */
 class PrimingTest {
     /** The read operations of the AWS APIs the functions use: no mutation has such a name. */
     private static final Pattern READ = Pattern.compile("(ec2|iam|ssm|events|sns):(Describe|Get|List|Simulate)[A-Za-z]+");
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-28T14:06:53Z"), ZoneOffset.UTC);
     private static final Settings SETTINGS = TestInputs.settings(Map.of("AWS_REGION", "eu-central-1",
             "INSTANCE_PROFILE_ARN", "arn:aws:iam::123456789012:instance-profile/ssm-reach-SsmInstanceProfile-AbCdEf123456",
             "RESULT_TOPIC_ARN", "arn:aws:sns:eu-central-1:123456789012:ssm-reach-results"));
@@ -68,12 +76,12 @@ class PrimingTest {
                 function("PrepareVpc", own -> new PrepareVpcHandler(SETTINGS, own.ec2()), "ec2"),
                 function("EnsureEndpoints", own -> new EnsureEndpointsHandler(SETTINGS, own.ec2()), "ec2"),
                 function("CheckEndpoints", own -> new CheckEndpointsHandler(own.ec2()), "ec2"),
-                function("SelectInstances", own -> new SelectInstancesHandler(SETTINGS, own.ec2(), Clock.systemUTC()), "ec2"),
+                function("SelectInstances", own -> new SelectInstancesHandler(SETTINGS, own.ec2(), CLOCK), "ec2"),
                 function("EnsureInstanceProfile", own -> new EnsureInstanceProfileHandler(SETTINGS, own.ec2(), own.iam()),
                         "ec2", "iam"),
-                function("CheckRegistration", own -> new CheckRegistrationHandler(own.ssm(), Clock.systemUTC()), "ssm"),
+                function("CheckRegistration", own -> new CheckRegistrationHandler(own.ssm(), CLOCK), "ssm"),
                 function("Diagnose", own -> new DiagnoseHandler(SETTINGS, own.ec2(), own.iam(), own.ssm()), "ec2", "iam", "ssm"),
-                function("Report", own -> new ReportHandler(SETTINGS, own.ec2(), own.events(), own.sns(), Clock.systemUTC()),
+                function("Report", own -> new ReportHandler(SETTINGS, own.ec2(), own.events(), own.sns(), CLOCK),
                         "ec2", "events", "sns"));
     }
 
@@ -127,6 +135,38 @@ class PrimingTest {
         assertTrue(result.rounds() >= Priming.MIN_ROUNDS && result.rounds() <= Priming.MAX_ROUNDS, result.toString());
         assertEquals(0, result.answered().size() % result.rounds(), name + ": the same calls each round " + result.answered());
         assertTrue(services.isEmpty() || result.answered().size() >= result.rounds() * services.size(), result.answered().toString());
+    }
+
+    /**
+     * Priming leaves nothing behind in the function: it answers an invocation after it exactly as
+     * before. The function's own clients here are answered by the canned AWS too (Report's, whose
+     * calls are mutations, by mocks), so that the invocation before and after has real answers.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("functions")
+    void theFunctionAnswersAfterPrimingAsBefore(String name, Function<Own, JsonHandler<?, ?>> build, Set<String> services)
+            throws IOException {
+        try (Twins aws = new Twins(SETTINGS)) {
+            EventBridgeClient events = SdkMocks.eventBridge();
+            when(events.putEvents(any(PutEventsRequest.class))).thenReturn(PutEventsResponse.builder().failedEntryCount(0).build());
+            Own own = name.equals("Report") ? new Own(SdkMocks.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns())
+                    : new Own(aws.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns());
+            JsonHandler<?, ?> function = build.apply(own);
+            byte[] input = Priming.samples(function.getClass(), aws).getFirst();
+
+            String before = invoke(function, input);
+            Priming.prime(function, SETTINGS);
+            String after = invoke(function, input);
+
+            assertTrue(before.startsWith("{") && before.length() > 2, before);
+            assertEquals(before, after);
+        }
+    }
+
+    private static String invoke(JsonHandler<?, ?> function, byte[] input) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        function.handleRequest(new java.io.ByteArrayInputStream(input), out, null);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
