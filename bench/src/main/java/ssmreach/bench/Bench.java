@@ -37,10 +37,11 @@ public final class Bench {
      * @param trace functions whose primed first invocation is traced (classes it still loads) instead of measured
      * @param target the bench module's target folder (lib-ours, lib-naive, naive-classes, classes)
      * @param packageDir the functions module's target folder: the deployment package (classes/, dependency/)
+     * @param before another build's package folder, measured cold beside ours (null: none)
      * @param out where results.json, results.png and the logs go
      */
     record Options(int runs, List<String> functions, List<Integer> scaling, int burstVpcs, int burstSubnetsPerVpc,
-            int burstPool, boolean coldOnly, List<String> trace, Path target, Path packageDir, Path out) {
+            int burstPool, boolean coldOnly, List<String> trace, Path target, Path packageDir, Path before, Path out) {
 
         static Options parse(String[] args) {
             int runs = 5;
@@ -49,6 +50,7 @@ public final class Bench {
             List<String> trace = new ArrayList<>();
             Path target = Path.of(System.getProperty("bench.target", "bench/target"));
             Path packageDir = Path.of(System.getProperty("bench.package", "functions/target"));
+            Path before = null;
             Path out = Path.of("bench/out");
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -59,16 +61,19 @@ public final class Bench {
                     case "--out" -> out = Path.of(args[++i]);
                     case "--target" -> target = Path.of(args[++i]);
                     case "--package" -> packageDir = Path.of(args[++i]);
+                    case "--before" -> before = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + "; usage: bench/run [--runs N] [--quick] [--cold-only] [--trace FUNCTION] [--out DIR] | --replot RESULTS_JSON");
+                            + "; usage: bench/run [--runs N] [--quick] [--cold-only] [--before PACKAGE_DIR] [--trace FUNCTION] [--out DIR] | --replot RESULTS_JSON");
                 }
             }
             if (runs < 1) {
                 throw new IllegalArgumentException("--runs must be at least 1");
             }
             return quick
-                    ? new Options(1, List.of("ClassifySubnets"), List.of(1, 2), 2, 2, 4, coldOnly, List.copyOf(trace), target, packageDir, out)
-                    : new Options(runs, ColdStart.ALL_FUNCTIONS, List.of(1, 2, 4, 8), 10, 10, 8, coldOnly, List.copyOf(trace), target, packageDir, out);
+                    ? new Options(1, List.of("ClassifySubnets"), List.of(1, 2), 2, 2, 4, coldOnly, List.copyOf(trace), target, packageDir,
+                            before, out)
+                    : new Options(runs, ColdStart.ALL_FUNCTIONS, List.of(1, 2, 4, 8), 10, 10, 8, coldOnly, List.copyOf(trace), target,
+                            packageDir, before, out);
         }
     }
 

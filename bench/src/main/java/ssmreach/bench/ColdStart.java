@@ -50,6 +50,8 @@ final class ColdStart {
     /** As template.yaml's Globals set it. */
     static final String TEMPLATE_JAVA_TOOL_OPTIONS = "-XX:+TieredCompilation -XX:TieredStopAtLevel=1";
     static final List<String> VARIANTS = List.of("ours", "oursNoFlags", "naive", "floor");
+    /** With --before: another build's package (e.g. the previous commit's), on our flags. */
+    static final String BEFORE = "before";
 
     /** The access key of a function's role, as the local AWS knows it: its cold JVMs sign with it. */
     record RoleKeys(String accessKeyId, String secretAccessKey) {}
@@ -60,6 +62,8 @@ final class ColdStart {
     private final Map<String, RoleKeys> roles;
     final String oursClasspath;
     private final String naiveClasspath;
+    private final String beforeClasspath;
+    private final List<String> variants;
 
     ColdStart(Bench.Options options, LocalAws aws, String topicArn, Map<String, RoleKeys> roles) {
         this.options = options;
@@ -77,6 +81,18 @@ final class ColdStart {
         layout.naiveLib().forEach(jar -> naive.add(jar.toString()));
         naive.add(bench);
         this.naiveClasspath = join(naive);
+        if (options.before() == null) {
+            this.beforeClasspath = null;
+            this.variants = VARIANTS;
+        } else {
+            Path before = options.before().toAbsolutePath();
+            List<String> parts = new ArrayList<>(List.of(before.resolve("classes").toString()));
+            Packages.jars(before.resolve("dependency")).forEach(jar -> parts.add(jar.toString()));
+            parts.add(bench);
+            this.beforeClasspath = join(parts);
+            this.variants = new ArrayList<>(VARIANTS);
+            variants.add(BEFORE);
+        }
     }
 
     /** The captured inputs as files of the output folder, by function: what each cold JVM serves. */
@@ -109,17 +125,17 @@ final class ColdStart {
         Map<String, List<String>> errors = new LinkedHashMap<>();
         for (String function : inputs.keySet()) {
             Map<String, List<Double>> perVariant = new LinkedHashMap<>();
-            VARIANTS.forEach(v -> perVariant.put(v, new ArrayList<>()));
+            variants.forEach(v -> perVariant.put(v, new ArrayList<>()));
             samples.put(function, perVariant);
         }
         // One warm-up JVM of each classpath: the first start after a build pays for the page cache.
-        for (String variant : VARIANTS) {
+        for (String variant : variants) {
             String function = inputs.keySet().iterator().next();
             once(variant, function, inputFiles.get(function), home);
         }
         for (int run = 0; run < options.runs(); run++) {
             for (String function : inputs.keySet()) {
-                for (String variant : VARIANTS) {
+                for (String variant : variants) {
                     Sample sample = once(variant, function, inputFiles.get(function), home);
                     if (sample.error() != null) {
                         errors.computeIfAbsent(function + "/" + variant, k -> new ArrayList<>()).add(sample.error());
@@ -142,7 +158,7 @@ final class ColdStart {
         for (var entry : samples.entrySet()) {
             ObjectNode row = rows.addObject();
             row.put("function", entry.getKey());
-            for (String variant : VARIANTS) {
+            for (String variant : variants) {
                 List<Double> values = entry.getValue().get(variant);
                 row.put(variant + "Ms", Math.round(Bench.median(values)));
                 row.set(variant + "SamplesMs", Bench.MAPPER.valueToTree(values.stream().map(Math::round).toList()));
@@ -153,6 +169,9 @@ final class ColdStart {
             row.put("ratio", Bench.round(o / n, 2));
             row.put("flagsRatio", Bench.round(o / Bench.median(entry.getValue().get("oursNoFlags")), 2));
             row.put("aboveFloorRatio", Bench.round((o - f) / (n - f), 2));
+            if (beforeClasspath != null) {
+                row.put("toBeforeRatio", Bench.round(o / Bench.median(entry.getValue().get(BEFORE)), 2));
+            }
             ours.add(o);
             naive.add(n);
             floors.addAll(entry.getValue().get("floor"));
@@ -186,9 +205,9 @@ final class ColdStart {
 
     private Sample once(String variant, String function, Path input, Path home) {
         String handler = variant.equals("floor") ? NoopHandler.class.getName() : HANDLERS.get(function);
-        String classpath = variant.equals("naive") ? naiveClasspath : oursClasspath;
+        String classpath = variant.equals("naive") ? naiveClasspath : variant.equals(BEFORE) ? beforeClasspath : oursClasspath;
         ProcessBuilder builder = jvm(classpath, List.of(ColdStartMain.class.getName(), handler, input.toString()), function,
-                variant.equals("ours") || variant.equals("floor"), home);
+                variant.equals("ours") || variant.equals("floor") || variant.equals(BEFORE), home);
         long start = System.nanoTime();
         return run(builder, reader -> {
             String answer = answer(reader);
@@ -275,6 +294,7 @@ final class ColdStart {
         env.put("AWS_LAMBDA_FUNCTION_NAME", function);
         env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024");
         env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java21");
+        env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
         env.put("AWS_ENDPOINT_URL", aws.endpoint().toString());
         env.put("ACCOUNT_ID", LocalAws.ACCOUNT_ID);
         env.put("INSTANCE_PROFILE_ARN", LocalFunctions.settings(Map.of()).instanceProfileArn());

@@ -100,6 +100,7 @@ final class RestoredPath {
         ProcessBuilder builder = jvms.jvm(jvms.oursClasspath, List.of("-Xlog:class+load=info:stdout:uptime"),
                 List.of(RestoredPathMain.class.getName(), ColdStart.HANDLERS.get(function), file.toString(), "primed", "0"),
                 function, true, jvms.home());
+        builder.environment().put("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start");
         List<String> loaded = new ArrayList<>();
         boolean inFirst = false;
         for (String line : lines(builder)) {
@@ -120,6 +121,8 @@ final class RestoredPath {
     private JsonNode once(String function, String mode, Path input, Path home) {
         ProcessBuilder builder = jvms.jvm(jvms.oursClasspath, List.of(RestoredPathMain.class.getName(), ColdStart.HANDLERS.get(function),
                 input.toString(), mode, String.valueOf(WARM)), function, true, home);
+        // A SnapStart init, as Lambda runs it when it publishes a version.
+        builder.environment().put("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start");
         List<String> lines = lines(builder);
         String answer = lines.stream().filter(l -> l.startsWith("OK ") || l.startsWith("ERR ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no answer"));

@@ -18,7 +18,9 @@ final class Table {
             double ratio = f.path("ratio").asDouble();
             rows.add(row("cold start " + f.path("function").asText(), f.path("oursMs").asLong() + " ms",
                     f.path("naiveMs").asLong() + " ms naive", fmt(ratio), "<= 0.60", ratio <= 0.6,
-                    "floor " + f.path("floorMs").asLong() + " ms; no flags " + f.path("oursNoFlagsMs").asLong() + " ms"));
+                    "floor " + f.path("floorMs").asLong() + " ms; no flags " + f.path("oursNoFlagsMs").asLong() + " ms"
+                            + (f.has("beforeMs") ? "; before " + f.path("beforeMs").asLong() + " ms (" + fmt(f.path("toBeforeRatio").asDouble())
+                            + ")" : "")));
         }
         rows.add(row("cold start, all functions", "", "", fmt(cold.path("ratioOfTotals").asDouble()), "<= 0.60",
                 cold.path("ratioOfTotals").asDouble() <= 0.6, "median of " + cold.path("runsPerVariant").asInt()
