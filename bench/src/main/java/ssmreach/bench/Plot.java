@@ -15,7 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
 
-/** results.png: cold start per function (ours, naive, floor) and calls per scenario (ours, minimum). Plain Java2D. */
+/**
+ * results.png: cold start per function (ours, naive, floor), calls per scenario (ours, minimum),
+ * and the restored path's first invocation per function (unprimed, primed, warm). Plain Java2D.
+ */
 final class Plot {
     private static final Color OURS = new Color(0x1f77b4);
     private static final Color BASELINE = new Color(0xff7f0e);
@@ -27,7 +30,8 @@ final class Plot {
     static void write(JsonNode results, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         int width = 1500;
-        int height = 700;
+        JsonNode restored = results.path("restoredPath").path("functions");
+        int height = restored.isEmpty() ? 700 : 1340;
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -58,6 +62,17 @@ final class Plot {
         }
         bars(g, 950, 60, 460, 520, "AWS API calls per execution", scenarios, calls, new Color[] {OURS, MINIMUM},
                 new String[] {"ours", "minimum (BENCHMARKS.md)"}, Double.NaN, null);
+        if (!restored.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            List<double[]> firsts = new ArrayList<>();
+            for (JsonNode f : restored) {
+                names.add(f.path("function").asText());
+                firsts.add(new double[] {f.path("firstUnprimedMs").asDouble(), f.path("firstPrimedMs").asDouble(),
+                        f.path("warmMs").asDouble()});
+            }
+            bars(g, 60, 730, 1350, 480, "Restored path, local proxy: first invocation after the constructor (ms, median)", names, firsts,
+                    new Color[] {BASELINE, OURS, MINIMUM}, new String[] {"unprimed", "after the priming hook", "warm"}, Double.NaN, null);
+        }
         g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         g.drawString("ssm-reach bench/run, " + results.path("machine").path("cores").asInt() + " cores, "
