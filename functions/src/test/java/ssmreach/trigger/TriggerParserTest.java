@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import ssmreach.contract.Target;
@@ -85,6 +86,27 @@ class TriggerParserTest {
 
         assertTrue(target.dryRun());
         assertEquals(List.of(SUBNET), target.subnetIds());
+    }
+
+    /** The CloudTrail records of CreateSubnet as they come: dual-stack, IPv6-only, in a Local Zone, made by CloudFormation. */
+    @ParameterizedTest
+    @CsvSource({
+            "create-subnet-ipv6.json, subnet-0a5b6c7d8e9f01234",
+            "create-subnet-ipv6-only.json, subnet-0b6c7d8e9f0a12345",
+            "create-subnet-local-zone.json, subnet-0c7d8e9f0a1b23456",
+            "create-subnet-cloudformation.json, subnet-0d8e9f0a1b2c34567"})
+    void everyShapeOfASuccessfulCreateSubnetTargetsItsSubnet(String file, String subnet) {
+        Target target = parser.parse(event(file));
+
+        assertEquals(new Target("CreateSubnet", VPC, List.of(subnet), false, null), target);
+    }
+
+    @Test
+    void aDryRunCreateSubnetCallIsIgnored() {
+        Target target = parser.parse(event("create-subnet-dry-run.json"));
+
+        assertTrue(target.subnetIds().isEmpty());
+        assertTrue(target.ignored().contains("Client.DryRunOperation"), target.ignored());
     }
 
     @Test

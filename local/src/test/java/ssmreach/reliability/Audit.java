@@ -116,8 +116,8 @@ final class Audit {
         try {
             ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(LocalWorkflow.repositoryRoot().resolve("events/create-subnet.json")));
             ObjectNode detail = (ObjectNode) event.get("detail");
-            ObjectNode request = (ObjectNode) detail.path("requestParameters").path("CreateSubnetRequest");
-            request.put("VpcId", vpc).put("AvailabilityZone", zone);
+            ObjectNode request = (ObjectNode) detail.path("requestParameters");
+            request.put("vpcId", vpc).put("availabilityZone", zone);
             ObjectNode created = (ObjectNode) detail.path("responseElements").path("subnet");
             created.put("subnetId", subnet).put("vpcId", vpc).put("availabilityZone", zone)
                     .put("subnetArn", "arn:aws:ec2:us-east-1:123456789012:subnet/" + subnet);

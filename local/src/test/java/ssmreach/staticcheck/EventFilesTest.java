@@ -43,7 +43,7 @@ import ssmreach.trigger.ParseTriggerHandler;
  * The sample events in events/ are what the functions really take: each per-function file is
  * exactly the shape of its handler's input record (the mapper is strict, and the file must come
  * back unchanged when written again), the raw triggers are what ParseTrigger reads and accepts
- * (and what the state machine's EventBridge rules let through), and env.json sets, for every function of the template, only variables the template declares
+ * (which rules let them through: {@link EventPatternsTest}), and env.json sets, for every function of the template, only variables the template declares
  * (sam local invoke ignores the others).
  */
 class EventFilesTest {
@@ -208,47 +208,6 @@ class EventFilesTest {
         if (input.has("instanceId")) {
             assertEquals(List.of(input.path("instanceId").asText()), target.instanceIds());
         }
-    }
-
-    /**
-     * The EventBridge rules of the state machine let through exactly the sample events that
-     * ParseTrigger acts on or reports (a failed CreateSubnet call is reported as ignored), and keep
-     * out the pending instance (EventBridge filters it; ParseTrigger would only ignore it).
-     */
-    @Test
-    void theStateMachineRulesMatchTheSampleEvents() {
-        List<JsonNode> patterns = new ArrayList<>();
-        Repo.stateMachine().getValue().path("Properties").path("Events").forEach(event -> {
-            if ("EventBridgeRule".equals(event.path("Type").asText())) {
-                patterns.add(event.path("Properties").path("Pattern"));
-            }
-        });
-        for (String file : List.of("create-subnet.json", "create-subnet-failed.json", "instance-running.json")) {
-            JsonNode event = read(file);
-            assertTrue(patterns.stream().anyMatch(p -> matches(p, event)), () -> "no EventBridge rule of the state machine matches " + file);
-        }
-        JsonNode pending = read("instance-pending.json");
-        assertFalse(patterns.stream().anyMatch(p -> matches(p, pending)), "a rule lets through a pending instance");
-    }
-
-    /** EventBridge's matching for patterns of exact values: every field of the pattern, lists of allowed values. */
-    private static boolean matches(JsonNode pattern, JsonNode event) {
-        for (Map.Entry<String, JsonNode> field : (Iterable<Map.Entry<String, JsonNode>>) pattern::fields) {
-            JsonNode value = event.path(field.getKey());
-            if (field.getValue().isObject()) {
-                if (!value.isObject() || !matches(field.getValue(), value)) {
-                    return false;
-                }
-            } else {
-                assertTrue(field.getValue().isArray(), () -> "pattern field " + field.getKey() + " is not a list");
-                field.getValue().forEach(allowed -> assertTrue(allowed.isTextual(),
-                        () -> "this check knows exact string values only: " + field));
-                if (!Repo.strings(field.getValue()).contains(value.asText(null))) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     @Test
