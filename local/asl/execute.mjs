@@ -10,6 +10,9 @@
 //            |"MapIterationStarted"|...|"ExecutionSucceeded"|"ExecutionFailed"|"ExecutionAborted"|"ExecutionTimeout",
 //    "timestamp": <epoch ms>, "state": {"name", "type", "input", "output"?}, "Error"?, "Cause"?,
 //    "retry"?: {"retrier", "attempt"}, "catch"?: {"catcher"}, "index"?, "parentState"?, "input"?, "output"?}
+//   An execution that a Task starts and waits for (arn:aws:states:::states:startExecution.sync:2, this same
+//   definition) runs here too; each of its events is one line {"type": "ChildExecution", "timestamp",
+//   "execution": <its name>, "event": <the event>}.
 //   The last line is always one of the four Execution* end events.
 // exit:   0 when the execution ran, whatever its outcome; non-zero (message on stderr) when it could not
 //         run or the interpreter itself broke (a JavaScript error inside a state, which a Catch would hide).
@@ -54,6 +57,7 @@ process.emitWarning = (warning, ...rest) => {
 const INTERNAL_ERRORS = new Set(['Error', 'TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError',
   'Lambda.ResourceNotFoundException']);
 const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/;
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 const END_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
 
 // stdout is a pipe, written asynchronously: exit only once every line written so far has left, or the
@@ -178,6 +182,45 @@ function isolateAwsConfiguration(endpoint) {
   process.env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
 }
 
+// The context object Step Functions gives every execution ($$.Execution.Id and the like); the
+// interpreter leaves it empty unless told.
+function executionContext(input) {
+  const name = randomUUID();
+  return {
+    Execution: {
+      Id: `arn:aws:states:us-east-1:123456789012:execution:ssm-reach-local:${name}`,
+      Name: name,
+      Input: input ?? {},
+      StartTime: new Date().toISOString(),
+      RoleArn: 'arn:aws:iam::123456789012:role/ssm-reach-local',
+    },
+    StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:ssm-reach-local', Name: 'ssm-reach-local' },
+  };
+}
+
+/**
+ * states:startExecution.sync:2 of this same state machine (the only one there is locally): runs the
+ * execution here and answers as Step Functions does, {"Output": <its output as JSON>, "Status",
+ * "ExecutionArn", ...} when it succeeds, or fails the Task with States.TaskFailed and the
+ * execution's description as Cause.
+ */
+async function runChild(stateMachine, overrides, parameters) {
+  const context = executionContext(parameters.Input);
+  const child = stateMachine.run(parameters.Input ?? {}, { overrides, noThrowOnAbort: true, context });
+  let end;
+  for await (const event of child.eventLogs) {
+    writeLine({ type: 'ChildExecution', timestamp: event.timestamp ?? Date.now(), execution: context.Execution.Name, event });
+    end = event;
+  }
+  const description = { ExecutionArn: context.Execution.Id, StateMachineArn: context.StateMachine.Id, Name: context.Execution.Name,
+    StartDate: context.Execution.StartTime, StopDate: new Date().toISOString(), Input: parameters.Input ?? {} };
+  if (end?.type === 'ExecutionSucceeded') {
+    return { ...description, Status: 'SUCCEEDED', Output: end.output ?? null };
+  }
+  const status = end?.type === 'ExecutionTimeout' ? 'TIMED_OUT' : end?.type === 'ExecutionAborted' ? 'ABORTED' : 'FAILED';
+  throw stepFunctionsError('States.TaskFailed', JSON.stringify({ ...description, Status: status, Error: end?.Error, Cause: end?.Cause }));
+}
+
 function writeLine(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
@@ -203,24 +246,14 @@ async function main() {
       [...statesWhere(request.definition, (state) => state.Type === 'Task' && LAMBDA_FUNCTION_ARN.test(state.Resource ?? ''))]
         .map(([name, state]) => [name, (input) => invokeFunction(endpoint, state.Resource, input)])),
   };
+  for (const name of statesWhere(request.definition, (state) => state.Type === 'Task' && state.Resource === START_EXECUTION_SYNC).keys()) {
+    overrides.taskResourceLocalHandlers[name] = (input) => runChild(stateMachine, overrides, input);
+  }
   if (typeof request.waitSeconds === 'number') {
     overrides.waitTimeOverrides = Object.fromEntries(
       [...statesWhere(request.definition, (state) => state.Type === 'Wait').keys()].map((name) => [name, request.waitSeconds * 1000]));
   }
-  // The context object Step Functions gives every execution ($$.Execution.Id and the like); the
-  // interpreter leaves it empty unless told.
-  const name = randomUUID();
-  const context = {
-    Execution: {
-      Id: `arn:aws:states:us-east-1:123456789012:execution:ssm-reach-local:${name}`,
-      Name: name,
-      Input: request.input ?? {},
-      StartTime: new Date().toISOString(),
-      RoleArn: 'arn:aws:iam::123456789012:role/ssm-reach-local',
-    },
-    StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:ssm-reach-local', Name: 'ssm-reach-local' },
-  };
-  const execution = stateMachine.run(request.input ?? {}, { overrides, noThrowOnAbort: true, context });
+  const execution = stateMachine.run(request.input ?? {}, { overrides, noThrowOnAbort: true, context: executionContext(request.input) });
   process.once('SIGTERM', () => execution.abort());
   process.once('SIGINT', () => execution.abort());
 

@@ -38,8 +38,16 @@ public final class Clients {
         this.credentials = credentials(environment);
     }
 
+    /** EC2, paced to the stack's share of each API's rate ({@link ApiPacer}; one pacer per function environment). */
     public static Ec2Client ec2(Settings settings) {
-        return LAMBDA.build(Ec2Client.builder(), Region.of(settings.region()));
+        return LAMBDA.build(Ec2Client.builder().overrideConfiguration(c -> c.addExecutionInterceptor(pacer(settings))),
+                Region.of(settings.region()));
+    }
+
+    private static final java.util.Map<Double, ApiPacer> PACERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static ApiPacer pacer(Settings settings) {
+        return PACERS.computeIfAbsent(settings.apiRateShare(), ApiPacer::new);
     }
 
     public static EventBridgeClient eventBridge(Settings settings) {

@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
+import ssmreach.core.ApiPacer;
 import ssmreach.core.Settings;
 import ssmreach.local.iam.Authorizer;
 import ssmreach.local.iam.StackDeployment;
@@ -92,12 +93,14 @@ public final class LocalAws implements AutoCloseable {
     public Function<String, LocalFunctions.Clients> deploy(Settings settings, Path template) {
         StackDeployment deployment = StackDeployment.deploy(template, proxy.authorizer(), inspectIam(), settings,
                 LocalFunctions.instanceRoleArn());
-        return function -> clients(deployment.credentials(function));
+        return function -> clients(deployment.credentials(function), new ApiPacer(settings.apiRateShare()));
     }
 
-    /** Clients through the proxy, recorded, signed with these credentials. */
-    public LocalFunctions.Clients clients(AwsCredentialsProvider credentials) {
-        return new LocalFunctions.Clients(configure(Ec2Client.builder(), endpoint(), true, credentials).build(),
+    /** Clients through the proxy, recorded, signed with these credentials; EC2 paced as the function paces it. */
+    public LocalFunctions.Clients clients(AwsCredentialsProvider credentials, ApiPacer pacer) {
+        Ec2Client ec2 = configure(Ec2Client.builder(), endpoint(), false, credentials)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(pacer).addExecutionInterceptor(calls)).build();
+        return new LocalFunctions.Clients(ec2,
                 configure(IamClient.builder(), endpoint(), true, credentials).build(),
                 configure(SsmClient.builder(), endpoint(), true, credentials).build(),
                 configure(EventBridgeClient.builder(), endpoint(), true, credentials).build(),

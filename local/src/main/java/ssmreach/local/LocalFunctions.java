@@ -20,6 +20,7 @@ import ssmreach.instance.EnsureInstanceProfileHandler;
 import ssmreach.instance.SelectInstancesHandler;
 import ssmreach.result.ReportHandler;
 import ssmreach.subnet.ClassifySubnetsHandler;
+import ssmreach.trigger.GroupTargetsHandler;
 import ssmreach.trigger.ParseTriggerHandler;
 import ssmreach.vpc.PrepareVpcHandler;
 
@@ -72,6 +73,7 @@ public final class LocalFunctions {
     public static Map<String, RequestStreamHandler> create(Settings settings, Function<String, Clients> clientsOf) {
         Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
         functions.put("ParseTrigger", new ParseTriggerHandler(settings));
+        functions.put("GroupTargets", new GroupTargetsHandler(clientsOf.apply("GroupTargetsFunction").ec2()));
         Clients classify = clientsOf.apply("ClassifySubnetsFunction");
         functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, classify.ec2()));
         functions.put("PrepareVpc", new PrepareVpcHandler(settings, clientsOf.apply("PrepareVpcFunction").ec2()));

@@ -51,7 +51,7 @@ public final class LocalWorkflow implements AutoCloseable {
     /** What the template's DefinitionSubstitutions give in AWS, with local ARNs. */
     public static Map<String, String> substitutions() {
         Map<String, String> values = new LinkedHashMap<>();
-        for (String function : new String[] {"ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints",
+        for (String function : new String[] {"ParseTrigger", "GroupTargets", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints",
                 "SelectInstances", "EnsureInstanceProfile", "CheckRegistration", "Diagnose", "Report"}) {
             values.put(function + "FunctionArn", "arn:aws:lambda:" + LocalAws.REGION.id() + ":" + LocalAws.ACCOUNT_ID
                     + ":function:" + function + ":live");

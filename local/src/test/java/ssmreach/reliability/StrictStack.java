@@ -69,7 +69,10 @@ final class StrictStack implements AutoCloseable {
                 LocalFunctions.instanceRoleArn());
         LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, function -> {
             AwsCredentialsProvider credentials = deployment.credentials(function);
-            return new LocalFunctions.Clients(configure(Ec2Client.builder(), credentials).build(),
+            ssmreach.core.ApiPacer pacer = new ssmreach.core.ApiPacer(settings.apiRateShare());
+            Ec2Client ec2 = configure(Ec2Client.builder(), credentials).overrideConfiguration(c -> c.addExecutionInterceptor(pacer)
+                    .addExecutionInterceptor(calls).apiCallTimeout(Duration.ofSeconds(60))).build();
+            return new LocalFunctions.Clients(ec2,
                     configure(IamClient.builder(), credentials).build(), configure(SsmClient.builder(), credentials).build(),
                     configure(EventBridgeClient.builder(), credentials).build(), configure(SnsClient.builder(), credentials).build());
         }));
