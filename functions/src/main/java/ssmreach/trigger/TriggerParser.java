@@ -25,7 +25,8 @@ public final class TriggerParser {
     static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
     private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose");
     private static final Set<String> TARGET_FIELDS = Set.of("subnetId", "vpcId", "instanceId");
-    private static final Set<String> GROUP_FIELDS = Set.of("source", "vpcId", "subnetIds", "instanceIds", "dryRun");
+    /** A Target as the batch execution writes it (diagnose is always false there). */
+    private static final Set<String> GROUP_FIELDS = Set.of("source", "vpcId", "subnetIds", "instanceIds", "dryRun", "diagnose");
     private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", "events");
     /** The field Step Functions adds to the input of an execution another one started. */
     private static final String STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
@@ -121,6 +122,9 @@ public final class TriggerParser {
         List<String> instances = ids(group.path("instanceIds"), INSTANCE_ID, "target.instanceIds");
         if (subnets.isEmpty() && instances.isEmpty()) {
             throw new InvalidInputException("The group names no subnet and no instance");
+        }
+        if (flag(group, "diagnose")) {
+            throw new InvalidInputException("A group is remediated, not diagnosed: start {\"instanceId\": …, \"diagnose\": true}");
         }
         return new Target(source, id(group.get("vpcId"), VPC_ID, "target.vpcId"), subnets, instances,
                 settings.dryRun() || flag(group, "dryRun"), false, null);

@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
 import ssmreach.core.ApiPacer;
@@ -150,6 +151,11 @@ public final class LocalAws implements AutoCloseable {
 
     public IamClient inspectIam() {
         return configure(IamClient.builder(), moto.endpoint(), false).build();
+    }
+
+    /** SQS of the emulator: the trigger queues, which EventBridge and the pipe (not the functions) use. */
+    public SqsClient inspectSqs() {
+        return configure(SqsClient.builder(), moto.endpoint(), false).build();
     }
 
     public SnsClient inspectSns() {

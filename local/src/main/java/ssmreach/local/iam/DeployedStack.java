@@ -127,6 +127,19 @@ public final class DeployedStack {
                 refs.put(id, "arn:aws:states" + prefix + "stateMachine:" + name);
                 attributes.put(id + ".Name", name);
             }
+            case "AWS::SQS::Queue" -> {
+                refs.put(id, "https://sqs." + region + ".amazonaws.com/" + account + "/" + name);
+                attributes.put(id + ".Arn", "arn:aws:sqs" + prefix + name);
+                attributes.put(id + ".QueueName", name);
+            }
+            case "AWS::Events::Rule" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:events" + prefix + "rule/" + name);
+            }
+            case "AWS::Pipes::Pipe" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:pipes" + prefix + "pipe/" + name);
+            }
             default -> refs.put(id, name);
         }
     }
