@@ -90,6 +90,7 @@ public final class StrictAwsProxy implements AutoCloseable {
     private final StrictEc2Rules rules;
     private final FaultInjector faults;
     private final Authorizer authorizer;
+    private final Ec2Throttling throttling = new Ec2Throttling(true);
 
     public StrictAwsProxy(URI upstream) {
         this(upstream, SsmFleet.DEFAULT_REGISTRATION_DELAY);
@@ -143,14 +144,20 @@ public final class StrictAwsProxy implements AutoCloseable {
         return faults;
     }
 
+    /** EC2's per-API token buckets, shared by every caller, and the record of every EC2 request. */
+    public Ec2Throttling throttling() {
+        return throttling;
+    }
+
     /** Who signs with which access key, and what they may do. */
     public Authorizer authorizer() {
         return authorizer;
     }
 
-    /** Forgets the idempotency tokens and pending endpoints: call it when the emulator is reset. */
+    /** Forgets the idempotency tokens and pending endpoints, refills the buckets: call it when the emulator is reset. */
     public void resetRules() {
         rules.reset();
+        throttling.reset();
     }
 
     @Override
@@ -193,6 +200,9 @@ public final class StrictAwsProxy implements AutoCloseable {
             }
             boolean lost = fault.fault() == FaultInjector.Kind.RESPONSE_LOST;
             AwsReply refused = authorize(exchange, service, target, form, body);
+            if (refused == null && "ec2".equals(service) && !throttling.admit(form.getOrDefault("Action", ""), form)) {
+                refused = ec2Reply(503, "RequestLimitExceeded", "Request limit exceeded.");
+            }
             if (refused != null) {
                 if (!lost) {
                     answer(exchange, refused);

@@ -49,6 +49,7 @@ import ssmreach.trigger.ParseTriggerHandler;
 class EventFilesTest {
     /** Per-function input files: the state's input record. */
     private static final Map<String, Class<?>> TYPED = Map.ofEntries(
+            Map.entry("group-targets.json", Target.class),
             Map.entry("classify-subnets.json", Target.class),
             Map.entry("prepare-vpc.json", VpcRequest.class),
             Map.entry("ensure-endpoints.json", EndpointRequest.class),
@@ -67,6 +68,8 @@ class EventFilesTest {
     private static final Set<String> STATE_CHANGE = Set.of("instance-running.json", "instance-pending.json");
     private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json",
             "manual-instance.json", "manual-instance-diagnose.json");
+    /** What the pipe from the trigger queue starts the workflow with: a batch of SQS messages. */
+    private static final String BATCH = "trigger-batch.json";
     private static final String ENV = "env.json";
 
     private static final String ACCOUNT = "123456789012";
@@ -105,6 +108,7 @@ class EventFilesTest {
         known.addAll(CLOUDTRAIL);
         known.addAll(STATE_CHANGE);
         known.addAll(MANUAL);
+        known.add(BATCH);
         known.add(ENV);
         Set<String> present = new TreeSet<>(Repo.list("events").stream().map(p -> p.getFileName().toString()).toList());
         assertEquals(known, present, "events/ and this test's table disagree: add the new file to the table (with its type)");
@@ -208,6 +212,20 @@ class EventFilesTest {
         if (input.has("instanceId")) {
             assertEquals(List.of(input.path("instanceId").asText()), target.instanceIds());
         }
+    }
+
+    /** The pipe's batch carries the two sample events as its messages' bodies, and ParseTrigger takes it. */
+    @Test
+    void theBatchSampleIsTheSampleEventsAsThePipeDeliversThem() throws IOException {
+        JsonNode batch = read(BATCH);
+        assertEquals(2, batch.size());
+        assertEquals(read("create-subnet.json"), Json.MAPPER.readTree(batch.get(0).path("body").asText()));
+        assertEquals(read("instance-running.json"), Json.MAPPER.readTree(batch.get(1).path("body").asText()));
+        Target target = new ssmreach.trigger.TriggerParser(ssmreach.core.Settings.from(Map.of("AWS_REGION", REGION,
+                "ACCOUNT_ID", ACCOUNT))).parse(batch);
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(target)), read("group-targets.json"),
+                "group-targets.json is what ParseTrigger makes of trigger-batch.json");
     }
 
     @Test

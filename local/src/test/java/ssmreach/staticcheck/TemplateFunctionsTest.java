@@ -192,9 +192,8 @@ class TemplateFunctionsTest {
         });
         assertEquals(Set.of("EnsureInstanceProfileFunction"), passing, "who may pass a role");
 
+        String role = instanceRole();
         Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
-        assertEquals(1, roles.size(), () -> "one IAM role of the template's own, the instance role: " + roles.keySet());
-        String role = roles.keySet().iterator().next();
         for (JsonNode statement : statements(Repo.functions().get("EnsureInstanceProfileFunction"), "iam:PassRole")) {
             assertEquals(List.of("iam:PassRole"), Repo.strings(statement.path("Action")), () -> "PassRole alone: " + statement);
             assertEquals(List.of(role + ".Arn"), Repo.strings(statement.path("Resource")),
@@ -214,9 +213,8 @@ class TemplateFunctionsTest {
 
     @Test
     void theInstanceRoleHasTheSsmCorePolicyAndReadsOnlyTheAgentBucketsOfTheRegion() {
-        Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
-        String role = roles.keySet().iterator().next();
-        JsonNode properties = roles.get(role).path("Properties");
+        String role = instanceRole();
+        JsonNode properties = Repo.resources("AWS::IAM::Role").get(role).path("Properties");
         assertEquals(List.of("arn:${AWS::Partition}:iam::aws:policy/" + MANAGED_POLICY), Repo.strings(properties.path("ManagedPolicyArns")));
         for (JsonNode policy : properties.path("Policies")) {
             for (JsonNode statement : Repo.statements(policy.path("PolicyDocument"))) {
@@ -267,6 +265,16 @@ class TemplateFunctionsTest {
         JsonNode condition = Repo.template().path("Conditions").path(conditions.getFirst());
         assertEquals("[\"ExistingProfile\",\"attach-policy\"]", condition.toString(),
                 () -> "condition " + conditions.getFirst() + " must be !Equals [!Ref ExistingProfile, attach-policy]");
+    }
+
+    /** The role of the template's one instance profile: the instance role. */
+    private static String instanceRole() {
+        Map<String, JsonNode> profiles = Repo.resources("AWS::IAM::InstanceProfile");
+        assertEquals(1, profiles.size(), () -> "one instance profile: " + profiles.keySet());
+        List<String> roles = Repo.strings(profiles.values().iterator().next().path("Properties").path("Roles"));
+        assertEquals(1, roles.size());
+        assertTrue(Repo.resources("AWS::IAM::Role").containsKey(roles.getFirst()), "the profile's role is the template's");
+        return roles.getFirst();
     }
 
     /** The actions and, transitively, the dependent actions the reference lists for them. */
