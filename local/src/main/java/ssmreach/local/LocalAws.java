@@ -77,6 +77,11 @@ public final class LocalAws implements AutoCloseable {
         calls.clear();
     }
 
+    /** EC2's token buckets in the proxy, and the record of every EC2 request it received. */
+    public Ec2Throttling throttling() {
+        return proxy.throttling();
+    }
+
     /** Who may do what: the principals the proxy knows and its policy evaluator. */
     public Authorizer authorizer() {
         return proxy.authorizer();

@@ -140,6 +140,13 @@ public final class TriggerDelivery {
         return batch;
     }
 
+    /** The events waiting in the trigger queue for the pipe (without taking them). */
+    public int visible() {
+        return Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(queueUrl)
+                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes()
+                .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES));
+    }
+
     /** The events waiting in the dead-letter queue (without taking them). */
     public int deadLettered() {
         return Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(deadLetterUrl)

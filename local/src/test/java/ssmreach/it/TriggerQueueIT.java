@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +20,7 @@ import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
+import ssmreach.local.SampleEvents;
 import ssmreach.local.TriggerDelivery;
 import ssmreach.local.World;
 import ssmreach.testing.LocalAwsExtension;
@@ -34,8 +32,6 @@ import ssmreach.testing.LocalAwsExtension;
  */
 @ExtendWith(LocalAwsExtension.class)
 class TriggerQueueIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final LocalAws aws;
     private final Ec2Client ec2;
     private final World world;
@@ -68,10 +64,10 @@ class TriggerQueueIT {
         String instanceA = world.instance(subnetA, null);
         String vpcB = world.vpc("10.1.0.0/16");
         String subnetB = world.subnet(vpcB, "10.1.1.0/24", "us-east-1b");
-        delivery.put(createSubnet(subnetA, vpcA, "us-east-1a"));
-        delivery.put(running(instanceA));
-        delivery.put(running(instanceA));
-        delivery.put(createSubnet(subnetB, vpcB, "us-east-1b"));
+        delivery.put(SampleEvents.createSubnet(subnetA, vpcA, "us-east-1a"));
+        delivery.put(SampleEvents.running(instanceA));
+        delivery.put(SampleEvents.running(instanceA));
+        delivery.put(SampleEvents.createSubnet(subnetB, vpcB, "us-east-1b"));
 
         Execution batch = delivery.pump(workflow::execute).orElseThrow();
 
@@ -94,7 +90,7 @@ class TriggerQueueIT {
     void anEventThePipeCannotStartAnExecutionWithIsDeadLetteredThenRedriven() throws Exception {
         String vpc = world.vpc("10.0.0.0/16");
         String subnet = world.subnet(vpc, "10.0.1.0/24", "us-east-1a");
-        delivery.put(createSubnet(subnet, vpc, "us-east-1a"));
+        delivery.put(SampleEvents.createSubnet(subnet, vpc, "us-east-1a"));
         AtomicInteger refused = new AtomicInteger();
         TriggerDelivery.Starter refusing = batch -> {
             refused.incrementAndGet();
@@ -125,20 +121,5 @@ class TriggerQueueIT {
             services.add(endpoint.serviceName().substring(endpoint.serviceName().lastIndexOf('.') + 1));
         }
         return services;
-    }
-
-    private static String createSubnet(String subnet, String vpc, String zone) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(LocalWorkflow.repositoryRoot().resolve("events/create-subnet.json")));
-        ObjectNode detail = (ObjectNode) event.get("detail");
-        ((ObjectNode) detail.path("requestParameters")).put("vpcId", vpc).put("availabilityZone", zone);
-        ((ObjectNode) detail.path("responseElements").path("subnet")).put("subnetId", subnet).put("vpcId", vpc).put("availabilityZone", zone);
-        return event.toString();
-    }
-
-    private static String running(String instance) throws Exception {
-        ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(LocalWorkflow.repositoryRoot().resolve("events/instance-running.json")));
-        ((ObjectNode) event.get("detail")).put("instance-id", instance);
-        event.putArray("resources").add("arn:aws:ec2:us-east-1:123456789012:instance/" + instance);
-        return event.toString();
     }
 }
