@@ -1,5 +1,7 @@
 package ssmreach.core;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
@@ -18,8 +20,9 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * Builds the SDK clients once per Lambda environment: one explicit HTTP client, the Region from
- * AWS_REGION, standard retries, one credentials provider shared by every client. Endpoints come
- * from the SDK's own AWS_ENDPOINT_URL* settings, so nothing here knows about emulators.
+ * AWS_REGION, standard retries (more attempts for EC2, {@link Ec2Overrides}), one credentials
+ * provider shared by every client. Endpoints come from the SDK's own AWS_ENDPOINT_URL* settings,
+ * so nothing here knows about emulators.
  */
 public final class Clients {
     static {
@@ -31,6 +34,9 @@ public final class Clients {
     /** The function's own environment; built at init, so also what a SnapStart snapshot holds. */
     private static final Clients LAMBDA = new Clients(System::getenv);
 
+    /** One pacer per share (there is one share per function): every EC2 client of the environment shares it. */
+    private static final Map<Double, ApiPacer> PACERS = new ConcurrentHashMap<>();
+
     private final AwsCredentialsProvider credentials;
 
     /** Clients for the process environment {@code environment} (a variable's value by name, null when unset). */
@@ -40,11 +46,8 @@ public final class Clients {
 
     /** EC2, paced to the stack's share of each API's rate ({@link ApiPacer}; one pacer per function environment). */
     public static Ec2Client ec2(Settings settings) {
-        return LAMBDA.build(Ec2Client.builder().overrideConfiguration(c -> c.addExecutionInterceptor(pacer(settings))),
-                Region.of(settings.region()));
+        return LAMBDA.build(Ec2Client.builder().overrideConfiguration(Ec2Overrides.with(pacer(settings))), Region.of(settings.region()));
     }
-
-    private static final java.util.Map<Double, ApiPacer> PACERS = new java.util.concurrent.ConcurrentHashMap<>();
 
     static ApiPacer pacer(Settings settings) {
         return PACERS.computeIfAbsent(settings.apiRateShare(), ApiPacer::new);

@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
 import ssmreach.core.ApiPacer;
+import ssmreach.core.Ec2Overrides;
 import ssmreach.core.Settings;
 import ssmreach.local.iam.Authorizer;
 import ssmreach.local.iam.StackDeployment;
@@ -105,7 +106,7 @@ public final class LocalAws implements AutoCloseable {
     /** Clients through the proxy, recorded, signed with these credentials; EC2 paced as the function paces it. */
     public LocalFunctions.Clients clients(AwsCredentialsProvider credentials, ApiPacer pacer) {
         Ec2Client ec2 = configure(Ec2Client.builder(), endpoint(), false, credentials)
-                .overrideConfiguration(c -> c.addExecutionInterceptor(pacer).addExecutionInterceptor(calls)).build();
+                .overrideConfiguration(Ec2Overrides.with(pacer).andThen(c -> c.addExecutionInterceptor(calls))).build();
         return new LocalFunctions.Clients(ec2,
                 configure(IamClient.builder(), endpoint(), true, credentials).build(),
                 configure(SsmClient.builder(), endpoint(), true, credentials).build(),
