@@ -15,6 +15,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
@@ -63,6 +64,10 @@ public final class Clients {
 
     public static SsmClient ssm(Settings settings) {
         return LAMBDA.build(SsmClient.builder(), Region.of(settings.region()));
+    }
+
+    public static SfnClient sfn(Settings settings) {
+        return LAMBDA.build(SfnClient.builder(), Region.of(settings.region()));
     }
 
     public static IamClient iam(Settings settings) {

@@ -26,7 +26,8 @@ public record Settings(
         boolean instancesInAnySubnet,
         boolean attachPolicyToExistingRole,
         String instanceProfileArn,
-        double apiRateShare) {
+        double apiRateShare,
+        int turnWaitSeconds) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -99,7 +100,23 @@ public record Settings(
                     default -> throw new InvalidConfigurationException("EXISTING_PROFILE must be 'report' or 'attach-policy'");
                 },
                 env.getOrDefault("INSTANCE_PROFILE_ARN", ""),
-                share(env.getOrDefault("API_RATE_SHARE", "0")));
+                share(env.getOrDefault("API_RATE_SHARE", "0")),
+                seconds(env, "TURN_WAIT_SECONDS", 20));
+    }
+
+    /** A whole number of seconds, 1 to 3600. */
+    private static int seconds(Map<String, String> env, String name, int defaultValue) {
+        String value = env.getOrDefault(name, String.valueOf(defaultValue));
+        int seconds;
+        try {
+            seconds = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigurationException(name + " is not a whole number of seconds: '" + value + "'");
+        }
+        if (seconds < 1 || seconds > 3600) {
+            throw new InvalidConfigurationException(name + " must be 1 to 3600 seconds, not " + seconds);
+        }
+        return seconds;
     }
 
     /** The share of each EC2 API's documented refill rate the functions may use; 0 (the default when unset) paces nothing. */

@@ -15,6 +15,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -74,6 +75,7 @@ public final class LocalAws implements AutoCloseable {
         moto.reset();
         proxy.fleet().reset();
         proxy.resetRules();
+        proxy.executions().clear();
         proxy.authorizer().clearHistory();
         calls.clear();
     }
@@ -111,12 +113,18 @@ public final class LocalAws implements AutoCloseable {
                 configure(IamClient.builder(), endpoint(), true, credentials).build(),
                 configure(SsmClient.builder(), endpoint(), true, credentials).build(),
                 configure(EventBridgeClient.builder(), endpoint(), true, credentials).build(),
-                configure(SnsClient.builder(), endpoint(), true, credentials).build());
+                configure(SnsClient.builder(), endpoint(), true, credentials).build(),
+                configure(SfnClient.builder(), endpoint(), true, credentials).build());
     }
 
     /** The faults the proxy injects (none unless configured). */
     public FaultInjector faults() {
         return proxy.faults();
+    }
+
+    /** The workflow's executions, as the local Step Functions lists them. */
+    public LocalExecutions executions() {
+        return proxy.executions();
     }
 
     /** The simulated SSM agents of the instances. */

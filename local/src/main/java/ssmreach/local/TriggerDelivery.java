@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
@@ -27,11 +28,13 @@ import ssmreach.local.iam.DeployedStack;
  */
 public final class TriggerDelivery {
     /**
-     * Starts the workflow with a batch and returns how the execution ended; throws {@link Refused}
-     * when the execution could not be started at all (as StartExecution can be refused or throttled).
+     * Starts the workflow with a batch, calls {@code started} once it has started (what
+     * StartExecution answering means to the pipe) and returns how the execution ended; throws
+     * {@link Refused} when the execution could not be started at all (as StartExecution can be
+     * refused or throttled).
      */
     public interface Starter {
-        Execution start(String batchJson);
+        Execution start(String batchJson, Runnable started);
     }
 
     /** StartExecution refused: the state machine is being updated, deleted, or its quota is reached. */
@@ -89,26 +92,42 @@ public final class TriggerDelivery {
         sqs.sendMessage(r -> r.queueUrl(queueUrl).messageBody(eventJson));
     }
 
+    /** {@link #pump(Starter)} into this workflow: the batch's execution, to its end. */
+    public Optional<Execution> pump(LocalWorkflow workflow) {
+        return pump((batch, started) -> workflow.execute(batch, event -> {
+            if ("ExecutionStarted".equals(event.type())) {
+                started.run();
+            }
+        }));
+    }
+
     /**
      * One turn of the pipe: reads up to a batch of visible messages and starts the workflow with
-     * them; empty when the queue had none or the start was refused. Messages are deleted once the
-     * execution has started; when the start is refused they stay, to come back after the
-     * visibility timeout (and, received too often, to go to the dead-letter queue).
+     * them; empty when the queue had none or the start was refused. Messages are deleted as soon as
+     * the execution has started (the pipe invokes Step Functions fire and forget); when the start is
+     * refused they stay, to come back after the visibility timeout (and, received too often, to go
+     * to the dead-letter queue).
      */
     public Optional<Execution> pump(Starter starter) {
         List<Message> batch = receive();
         if (batch.isEmpty()) {
             return Optional.empty();
         }
+        AtomicBoolean deleted = new AtomicBoolean();
+        Runnable started = () -> {
+            if (!deleted.getAndSet(true)) {
+                for (Message message : batch) {
+                    sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(message.receiptHandle()));
+                }
+            }
+        };
         Execution execution;
         try {
-            execution = starter.start(records(batch).toString());
+            execution = starter.start(records(batch).toString(), started);
         } catch (Refused refused) {
             return Optional.empty();
         }
-        for (Message message : batch) {
-            sqs.deleteMessage(r -> r.queueUrl(queueUrl).receiptHandle(message.receiptHandle()));
-        }
+        started.run();
         return Optional.of(execution);
     }
 

@@ -37,6 +37,7 @@ class TemplateFunctionsTest {
     private static final Map<String, Set<String>> ACTIONS = Map.ofEntries(
             Map.entry("ParseTriggerFunction", Set.of()),
             Map.entry("GroupTargetsFunction", Set.of("ec2:DescribeInstances")),
+            Map.entry("TakeTurnFunction", Set.of("states:ListExecutions", "states:DescribeExecution")),
             Map.entry("ClassifySubnetsFunction", Set.of("ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables",
                     "ec2:DescribeInstances")),
             Map.entry("PrepareVpcFunction", Set.of("ec2:DescribeVpcAttribute", "ec2:DescribeSecurityGroups", "ec2:ModifyVpcAttribute",
@@ -61,7 +62,7 @@ class TemplateFunctionsTest {
 
     /** Where the functions' sources are; clients are held in variables named after their service. */
     private static final String SOURCES = "functions/src/main/java";
-    private static final Pattern CALL = Pattern.compile("\\b(ec2|iam|ssm|sns|events)\\.([a-z]\\w*)\\(");
+    private static final Pattern CALL = Pattern.compile("\\b(ec2|iam|ssm|sns|events|states)\\.([a-z]\\w*)\\(");
     private static final Pattern TAG_ON_CREATE = Pattern.compile("\\.tagSpecifications\\(");
     private static final Pattern CLASS_NAME = Pattern.compile("\\b[A-Z]\\w*\\b");
 
