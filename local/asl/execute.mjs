@@ -3,6 +3,7 @@
 // stdin:  one JSON request
 //   {"definition": <ASL, placeholders already substituted>, "input": <any JSON>,
 //    "lambdaEndpoint": "http://127.0.0.1:PORT", "waitSeconds": <optional override for every Wait state>,
+//    "executionArn": <optional: the execution's ARN, naming its state machine too ($$.Execution.Id, $$.StateMachine.Id)>,
 //    "validate": <optional, default true: false skips the interpreter's own validation of the definition
 //                 (about a second), for a definition already validated>}
 // stdout: one JSON line per event of the execution, as the interpreter logs it:
@@ -10,7 +11,12 @@
 //            |"MapIterationStarted"|...|"ExecutionSucceeded"|"ExecutionFailed"|"ExecutionAborted"|"ExecutionTimeout",
 //    "timestamp": <epoch ms>, "state": {"name", "type", "input", "output"?}, "Error"?, "Cause"?,
 //    "retry"?: {"retrier", "attempt"}, "catch"?: {"catcher"}, "index"?, "parentState"?, "input"?, "output"?}
-//   The last line is always one of the four Execution* end events.
+//   An execution that a Task starts of this same definition, waiting for it (arn:aws:states:::states:
+//   startExecution.sync:2) or not (arn:aws:states:::states:startExecution), runs here too, named as the Task
+//   names it; each of its events is one line {"type": "ChildExecution", "timestamp", "execution": <its name>,
+//   "executionArn", "event": <the event>}.
+//   The last line is one of the four Execution* end events, or a ChildExecution line of an execution started
+//   without waiting: the process ends when every execution has.
 // exit:   0 when the execution ran, whatever its outcome; non-zero (message on stderr) when it could not
 //         run or the interpreter itself broke (a JavaScript error inside a state, which a Catch would hide).
 //
@@ -54,6 +60,9 @@ process.emitWarning = (warning, ...rest) => {
 const INTERNAL_ERRORS = new Set(['Error', 'TypeError', 'ReferenceError', 'RangeError', 'SyntaxError', 'EvalError', 'URIError',
   'Lambda.ResourceNotFoundException']);
 const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:/;
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
+const LOCAL_STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:ssm-reach-local';
 const END_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
 
 // stdout is a pipe, written asynchronously: exit only once every line written so far has left, or the
@@ -178,6 +187,66 @@ function isolateAwsConfiguration(endpoint) {
   process.env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
 }
 
+// The context object Step Functions gives every execution ($$.Execution.Id and the like); the
+// interpreter leaves it empty unless told.
+function executionContext(stateMachineArn, input, name = randomUUID()) {
+  const machineName = stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1);
+  return {
+    Execution: {
+      Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      Name: name,
+      Input: input ?? {},
+      StartTime: new Date().toISOString(),
+      RoleArn: 'arn:aws:iam::123456789012:role/ssm-reach-local',
+    },
+    StateMachine: { Id: stateMachineArn, Name: machineName },
+  };
+}
+
+/**
+ * An execution of this same state machine (the only one there is locally) started by a Task: runs here,
+ * each of its events written as a ChildExecution line; resolves with its description as Step Functions
+ * gives it ({"ExecutionArn", "Name", "StartDate", "StopDate", "Status", "Output"?, "Error"?, "Cause"?}).
+ */
+async function runChild(stateMachine, overrides, parameters, stateMachineArn) {
+  const context = executionContext(stateMachineArn, parameters.Input, parameters.Name ?? randomUUID());
+  const child = stateMachine.run(parameters.Input ?? {}, { overrides, noThrowOnAbort: true, context });
+  let end;
+  for await (const event of child.eventLogs) {
+    writeLine({ type: 'ChildExecution', timestamp: event.timestamp ?? Date.now(), execution: context.Execution.Name,
+      executionArn: context.Execution.Id, event });
+    end = event;
+  }
+  const description = { ExecutionArn: context.Execution.Id, StateMachineArn: context.StateMachine.Id, Name: context.Execution.Name,
+    StartDate: context.Execution.StartTime, StopDate: new Date().toISOString(), Input: parameters.Input ?? {} };
+  if (end?.type === 'ExecutionSucceeded') {
+    return { ...description, Status: 'SUCCEEDED', Output: end.output ?? null };
+  }
+  const status = end?.type === 'ExecutionTimeout' ? 'TIMED_OUT' : end?.type === 'ExecutionAborted' ? 'ABORTED' : 'FAILED';
+  return { ...description, Status: status, Error: end?.Error, Cause: end?.Cause };
+}
+
+/**
+ * states:startExecution.sync:2: waits for the execution and answers as Step Functions does, {"Output": <its
+ * output as JSON>, "Status", "ExecutionArn", ...} when it succeeds, or fails the Task with States.TaskFailed
+ * and the execution's description as Cause.
+ */
+async function startAndWait(stateMachine, overrides, parameters, stateMachineArn) {
+  const ended = await runChild(stateMachine, overrides, parameters, stateMachineArn);
+  if (ended.Status !== 'SUCCEEDED') {
+    throw stepFunctionsError('States.TaskFailed', JSON.stringify(ended));
+  }
+  return ended;
+}
+
+/** states:startExecution: answers at once ({"ExecutionArn", "StartDate"}); the execution runs on. */
+function startDetached(stateMachine, overrides, parameters, stateMachineArn, detached) {
+  const name = parameters.Name ?? randomUUID();
+  const startDate = new Date().toISOString();
+  detached.push(runChild(stateMachine, overrides, { ...parameters, Name: name }, stateMachineArn));
+  return { ExecutionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, StartDate: startDate };
+}
+
 function writeLine(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
@@ -203,23 +272,20 @@ async function main() {
       [...statesWhere(request.definition, (state) => state.Type === 'Task' && LAMBDA_FUNCTION_ARN.test(state.Resource ?? ''))]
         .map(([name, state]) => [name, (input) => invokeFunction(endpoint, state.Resource, input)])),
   };
+  const executionArn = request.executionArn ?? `${LOCAL_STATE_MACHINE.replace(':stateMachine:', ':execution:')}:${randomUUID()}`;
+  const stateMachineArn = executionArn.slice(0, executionArn.lastIndexOf(':')).replace(':execution:', ':stateMachine:');
+  const detached = [];
+  for (const name of statesWhere(request.definition, (state) => state.Type === 'Task' && state.Resource === START_EXECUTION_SYNC).keys()) {
+    overrides.taskResourceLocalHandlers[name] = (input) => startAndWait(stateMachine, overrides, input, stateMachineArn);
+  }
+  for (const name of statesWhere(request.definition, (state) => state.Type === 'Task' && state.Resource === START_EXECUTION).keys()) {
+    overrides.taskResourceLocalHandlers[name] = (input) => startDetached(stateMachine, overrides, input, stateMachineArn, detached);
+  }
   if (typeof request.waitSeconds === 'number') {
     overrides.waitTimeOverrides = Object.fromEntries(
       [...statesWhere(request.definition, (state) => state.Type === 'Wait').keys()].map((name) => [name, request.waitSeconds * 1000]));
   }
-  // The context object Step Functions gives every execution ($$.Execution.Id and the like); the
-  // interpreter leaves it empty unless told.
-  const name = randomUUID();
-  const context = {
-    Execution: {
-      Id: `arn:aws:states:us-east-1:123456789012:execution:ssm-reach-local:${name}`,
-      Name: name,
-      Input: request.input ?? {},
-      StartTime: new Date().toISOString(),
-      RoleArn: 'arn:aws:iam::123456789012:role/ssm-reach-local',
-    },
-    StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:ssm-reach-local', Name: 'ssm-reach-local' },
-  };
+  const context = executionContext(stateMachineArn, request.input, executionArn.slice(executionArn.lastIndexOf(':') + 1));
   const execution = stateMachine.run(request.input ?? {}, { overrides, noThrowOnAbort: true, context });
   process.once('SIGTERM', () => execution.abort());
   process.once('SIGINT', () => execution.abort());
@@ -237,6 +303,10 @@ async function main() {
     await execution.result;
   } catch {
     // A failed execution: already reported by its ExecutionFailed or ExecutionTimeout event.
+  }
+  // Executions started without waiting (and those they start) end before the process does.
+  for (let i = 0; i < detached.length; i++) {
+    await detached[i];
   }
   if (!ended) {
     fail('the interpreter stopped without an end event');

@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
@@ -44,6 +45,10 @@ public final class SdkMocks {
 
     public static IamClient iam() {
         return mock(IamClient.class, withSettings().defaultAnswer(DELEGATE_CONVENIENCE_METHODS));
+    }
+
+    public static SfnClient sfn() {
+        return mock(SfnClient.class, withSettings().defaultAnswer(DELEGATE_CONVENIENCE_METHODS));
     }
 
     public static SsmClient ssm() {

@@ -6,11 +6,14 @@ import java.util.List;
 
 /**
  * The whole state at the end of an execution, success or failure; any part after the trigger may
- * be missing, depending on how far the execution went.
+ * be missing, depending on how far the execution went. A batch's own state holds its groups and
+ * its turn instead of a VPC's parts.
  */
 public record WorkflowState(
         JsonNode trigger,
         Target target,
+        TargetGroups groups,
+        Turn turn,
         VpcClassification classification,
         VpcReadiness vpc,
         EndpointsReport endpoints,

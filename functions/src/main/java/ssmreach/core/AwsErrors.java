@@ -32,13 +32,21 @@ public final class AwsErrors {
         return code(e).endsWith(".NotFound");
     }
 
+    /** A failure that may pass if the call is made again later: throttling, a server error, AWS unreachable. */
+    public static boolean isRetryable(SdkException e) {
+        if (e instanceof AwsServiceException ase) {
+            return ase.isThrottlingException() || ase.statusCode() >= 500 || THROTTLING.contains(code(ase));
+        }
+        return e instanceof SdkClientException;
+    }
+
     /** What a handler throws for an SDK failure that its own logic did not absorb. */
     public static RuntimeException translate(SdkException e) {
         if (e instanceof AwsServiceException ase) {
             String code = code(ase);
             String message = ase.awsErrorDetails() != null && ase.awsErrorDetails().errorMessage() != null
                     ? ase.awsErrorDetails().errorMessage() : ase.getMessage();
-            if (ase.isThrottlingException() || ase.statusCode() >= 500 || THROTTLING.contains(code)) {
+            if (isRetryable(ase)) {
                 return new RetryableAwsException(code + ": " + message, ase);
             }
             return new AwsFailureException(code.isEmpty() ? "HTTP" + ase.statusCode() : code, message, ase);

@@ -1,5 +1,7 @@
 package ssmreach.core;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
@@ -13,13 +15,15 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * Builds the SDK clients once per Lambda environment: one explicit HTTP client, the Region from
- * AWS_REGION, standard retries, one credentials provider shared by every client. Endpoints come
- * from the SDK's own AWS_ENDPOINT_URL* settings, so nothing here knows about emulators.
+ * AWS_REGION, standard retries (more attempts for EC2, {@link Ec2Overrides}), one credentials
+ * provider shared by every client. Endpoints come from the SDK's own AWS_ENDPOINT_URL* settings,
+ * so nothing here knows about emulators.
  */
 public final class Clients {
     static {
@@ -30,6 +34,9 @@ public final class Clients {
     private static final SdkHttpClient HTTP = UrlConnectionHttpClient.create();
     /** The function's own environment; built at init, so also what a SnapStart snapshot holds. */
     private static final Clients LAMBDA = new Clients(System::getenv);
+
+    /** One pacer per share (there is one share per function): every EC2 client of the environment shares it. */
+    private static final Map<Double, ApiPacer> PACERS = new ConcurrentHashMap<>();
 
     private final SdkHttpClient http;
     private final AwsCredentialsProvider credentials;
@@ -48,8 +55,13 @@ public final class Clients {
         this.credentials = credentials;
     }
 
+    /** EC2, paced to the stack's share of each API's rate ({@link ApiPacer}; one pacer per function environment). */
     public static Ec2Client ec2(Settings settings) {
-        return LAMBDA.build(Ec2Client.builder(), Region.of(settings.region()));
+        return LAMBDA.build(Ec2Client.builder().overrideConfiguration(Ec2Overrides.with(pacer(settings))), Region.of(settings.region()));
+    }
+
+    static ApiPacer pacer(Settings settings) {
+        return PACERS.computeIfAbsent(settings.apiRateShare(), ApiPacer::new);
     }
 
     public static EventBridgeClient eventBridge(Settings settings) {
@@ -62,6 +74,10 @@ public final class Clients {
 
     public static SsmClient ssm(Settings settings) {
         return LAMBDA.build(SsmClient.builder(), Region.of(settings.region()));
+    }
+
+    public static SfnClient sfn(Settings settings) {
+        return LAMBDA.build(SfnClient.builder(), Region.of(settings.region()));
     }
 
     public static IamClient iam(Settings settings) {

@@ -25,7 +25,9 @@ public record Settings(
         String resultTopicArn,
         boolean instancesInAnySubnet,
         boolean attachPolicyToExistingRole,
-        String instanceProfileArn) {
+        String instanceProfileArn,
+        double apiRateShare,
+        int turnWaitSeconds) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -97,7 +99,38 @@ public record Settings(
                     case "attach-policy" -> true;
                     default -> throw new InvalidConfigurationException("EXISTING_PROFILE must be 'report' or 'attach-policy'");
                 },
-                env.getOrDefault("INSTANCE_PROFILE_ARN", ""));
+                env.getOrDefault("INSTANCE_PROFILE_ARN", ""),
+                share(env.getOrDefault("API_RATE_SHARE", "0")),
+                seconds(env, "TURN_WAIT_SECONDS", 20));
+    }
+
+    /** A whole number of seconds, 1 to 3600. */
+    private static int seconds(Map<String, String> env, String name, int defaultValue) {
+        String value = env.getOrDefault(name, String.valueOf(defaultValue));
+        int seconds;
+        try {
+            seconds = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigurationException(name + " is not a whole number of seconds: '" + value + "'");
+        }
+        if (seconds < 1 || seconds > 3600) {
+            throw new InvalidConfigurationException(name + " must be 1 to 3600 seconds, not " + seconds);
+        }
+        return seconds;
+    }
+
+    /** The share of each EC2 API's documented refill rate the functions may use; 0 (the default when unset) paces nothing. */
+    private static double share(String value) {
+        double share;
+        try {
+            share = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigurationException("API_RATE_SHARE is not a number: '" + value + "'");
+        }
+        if (share < 0 || share > 1 || Double.isNaN(share)) {
+            throw new InvalidConfigurationException("API_RATE_SHARE must be between 0 and 1 (0 paces nothing), not " + value);
+        }
+        return share;
     }
 
     /** The stack's instance profile, required as soon as an instance needs one. */

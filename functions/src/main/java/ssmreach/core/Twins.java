@@ -11,6 +11,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
@@ -35,6 +36,7 @@ public final class Twins implements AutoCloseable {
     private SsmClient ssm;
     private EventBridgeClient eventBridge;
     private SnsClient sns;
+    private SfnClient states;
 
     Twins(Settings settings) {
         this.settings = settings;
@@ -49,7 +51,11 @@ public final class Twins implements AutoCloseable {
     }
 
     public Ec2Client ec2() {
-        return ec2 = twin(ec2, () -> clients.build(Ec2Client.builder(), Region.of(settings.region())));
+        // The function's EC2 configuration, with a pacer of its own that never waits: priming
+        // leaves the function's pacer untouched and spends no time on the canned AWS's rates.
+        ApiPacer unpaced = new ApiPacer(settings.apiRateShare(), nanos -> { });
+        return ec2 = twin(ec2, () -> clients.build(Ec2Client.builder().overrideConfiguration(Ec2Overrides.with(unpaced)),
+                Region.of(settings.region())));
     }
 
     public IamClient iam() {
@@ -66,6 +72,10 @@ public final class Twins implements AutoCloseable {
 
     public SnsClient sns() {
         return sns = twin(sns, () -> clients.build(SnsClient.builder(), Region.of(settings.region())));
+    }
+
+    public SfnClient states() {
+        return states = twin(states, () -> clients.build(SfnClient.builder(), Region.of(settings.region())));
     }
 
     /** "service:Operation" of each request the canned AWS answered, in order. */

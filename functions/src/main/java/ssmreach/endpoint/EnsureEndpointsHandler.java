@@ -50,14 +50,26 @@ import ssmreach.vpc.PrepareVpcHandler;
  * Ensures the configured interface endpoints (private DNS, one subnet per zone) and the S3 gateway.
  * Reads the VPC's endpoints once, plans, acts; when AWS answers that someone else got there first
  * (another execution, a person), it reads again and plans again, a bounded number of rounds.
+ * A call that still fails once the SDK has retried it (throttled for a minute: the endpoint
+ * buckets hold 4 requests, refilled at 0.3 a second, for the whole account) after this invocation
+ * already changed something is waited out here, a bounded number of times: the workflow's retry
+ * would start over and, finding those changes made, report them as someone else's.
  */
 public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, EndpointsReport> {
     private static final int ROUNDS = 3;
+    /** Waits for a failed call after changes, seconds: then the workflow's retry takes over. */
+    static final List<Integer> WAITS_AFTER_CHANGES = List.of(10, 20);
     private static final Set<String> CONVERGING = Set.of(
             "IdempotentParameterMismatch", "DuplicateSubnetsInSameZone", "RouteAlreadyExists");
 
     private final Settings settings;
     private final Ec2Client ec2;
+    private final Sleeper sleeper;
+
+    /** How the handler waits; a test gives one that records instead of sleeping. */
+    interface Sleeper {
+        void sleep(int seconds) throws InterruptedException;
+    }
 
     public EnsureEndpointsHandler() {
         this(Settings.fromEnvironment());
@@ -69,9 +81,14 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
     }
 
     public EnsureEndpointsHandler(Settings settings, Ec2Client ec2) {
+        this(settings, ec2, seconds -> Thread.sleep(seconds * 1000L));
+    }
+
+    EnsureEndpointsHandler(Settings settings, Ec2Client ec2, Sleeper sleeper) {
         super(EndpointRequest.class);
         this.settings = settings;
         this.ec2 = ec2;
+        this.sleeper = sleeper;
     }
 
     @Override
@@ -94,19 +111,35 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         VpcContext vpc = context(request);
         List<Action> actions = new ArrayList<>();
         String lastConflict = "";
-        for (int round = 1; round <= ROUNDS; round++) {
+        int conflicts = 0;
+        int waits = 0;
+        while (conflicts < ROUNDS) {
             try {
                 return ensure(vpc, request.dryRun(), actions);
             } catch (ConcurrentChange change) {
                 lastConflict = change.getMessage();
+                conflicts++;
             } catch (SdkException e) {
                 if (AwsErrors.hasCode(e, "InvalidVpcID.NotFound")) {
                     throw new ResourceGoneException("VPC " + vpc.vpcId() + " no longer exists");
                 }
-                throw e;
+                boolean changed = actions.stream().anyMatch(a -> !a.planned());
+                if (!changed || !AwsErrors.isRetryable(e) || waits == WAITS_AFTER_CHANGES.size()) {
+                    throw e;
+                }
+                waitOut(WAITS_AFTER_CHANGES.get(waits++));
             }
         }
         throw new RetryableAwsException("Endpoints of " + vpc.vpcId() + " still changing after " + ROUNDS + " rounds: " + lastConflict);
+    }
+
+    private void waitOut(int seconds) {
+        try {
+            sleeper.sleep(seconds);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RetryableAwsException("interrupted while waiting for EC2", e);
+        }
     }
 
     private EndpointsReport ensure(VpcContext classified, boolean dryRun, List<Action> actions) {

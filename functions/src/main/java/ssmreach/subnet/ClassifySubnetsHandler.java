@@ -59,8 +59,9 @@ public class ClassifySubnetsHandler extends JsonHandler<Target, VpcClassificatio
         }
         List<Instance> targetInstances = target.instanceIds().isEmpty() ? List.of()
                 : describeInstances(Filter.builder().name("instance-id").values(target.instanceIds()).build());
-        List<String> subnetIds = target.subnetIds().isEmpty() && !target.instanceIds().isEmpty()
-                ? subnetsOf(targetInstances) : target.subnetIds();
+        // A batch's group names new subnets and instances of one VPC: both are evaluated.
+        List<String> subnetIds = java.util.stream.Stream.concat(target.subnetIds().stream(), subnetsOf(targetInstances).stream())
+                .distinct().toList();
         String vpcId = target.vpcId() != null ? target.vpcId() : subnetIds.isEmpty() ? null : vpcOf(subnetIds);
         if (vpcId == null) {
             return allGone(null, subnetIds);

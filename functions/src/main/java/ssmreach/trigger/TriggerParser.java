@@ -12,10 +12,12 @@ import ssmreach.core.Settings;
 
 /**
  * Turns what started the workflow into a {@link Target}: the CloudTrail CreateSubnet event or
- * the EC2 instance state-change event as EventBridge delivers them, or a manual input
- * ({@code subnetId}, {@code vpcId} or {@code instanceId}; optional {@code dryRun}, and
- * {@code diagnose} with an instance). Everything is checked here, before any AWS call: unknown fields, id formats,
- * account and Region.
+ * the EC2 instance state-change event as EventBridge delivers them; a batch of such events as the
+ * pipe from the trigger queue delivers them (a JSON array of SQS messages whose bodies are the
+ * events); one VPC's group of a batch ({@code {"target": {...}}}, what a batch execution starts
+ * for each VPC); or a manual input ({@code subnetId}, {@code vpcId} or {@code instanceId};
+ * optional {@code dryRun}, and {@code diagnose} with an instance). Everything is checked here,
+ * before any AWS call: unknown fields, id formats, account and Region.
  */
 public final class TriggerParser {
     static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
@@ -23,6 +25,13 @@ public final class TriggerParser {
     static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
     private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose");
     private static final Set<String> TARGET_FIELDS = Set.of("subnetId", "vpcId", "instanceId");
+    /** A Target as the batch execution writes it (diagnose is always false there). */
+    private static final Set<String> GROUP_FIELDS = Set.of("source", "vpcId", "subnetIds", "instanceIds", "dryRun", "diagnose");
+    private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", "events");
+    /** The field Step Functions adds to the input of an execution another one started. */
+    private static final String STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
+    /** As many events as the pipe delivers at most in one batch (its BatchSize). */
+    static final int MAX_BATCH = 100;
     private static final String CLOUDTRAIL = "AWS API Call via CloudTrail";
     private static final String STATE_CHANGE = "EC2 Instance State-change Notification";
 
@@ -33,11 +42,105 @@ public final class TriggerParser {
     }
 
     public Target parse(JsonNode input) {
+        if (input != null && input.isArray()) {
+            return fromBatch(input);
+        }
         if (input == null || !input.isObject()) {
             throw new InvalidInputException("Input must be a JSON object: an EventBridge event or "
                     + "{\"subnetId\": \"subnet-…\"} / {\"vpcId\": \"vpc-…\"}");
         }
+        if (input.has("target")) {
+            return fromGroup(input);
+        }
         return input.has("detail-type") || input.has("source") ? fromEvent(input) : fromManual(input);
+    }
+
+    /**
+     * A batch from the trigger queue: each SQS message's body is an EventBridge event, parsed as
+     * one would be alone (a bad one fails the whole batch, before any AWS call). Failed calls and
+     * instances not running drop out; the rest are grouped by VPC in the next state.
+     */
+    private Target fromBatch(JsonNode records) {
+        if (records.isEmpty() || records.size() > MAX_BATCH) {
+            throw new InvalidInputException("A batch holds 1 to " + MAX_BATCH + " messages, not " + records.size());
+        }
+        List<Target> targets = new ArrayList<>();
+        List<String> ignored = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            JsonNode record = records.get(i);
+            if (!record.isObject() || !record.path("body").isTextual()) {
+                throw new InvalidInputException("Batch message " + i + " is not an SQS message with a body");
+            }
+            JsonNode event;
+            try {
+                event = ssmreach.core.Json.MAPPER.readTree(record.get("body").asText());
+            } catch (java.io.IOException e) {
+                throw new InvalidInputException("Batch message " + i + ": the body is not JSON");
+            }
+            if (event == null || !event.isObject() || !(event.has("detail-type") || event.has("source"))) {
+                throw new UnsupportedEventException("Batch message " + i + ": the body is not an EventBridge event");
+            }
+            Target target = fromEvent(event);
+            if (target.ignored() == null) {
+                targets.add(target);
+            } else {
+                ignored.add(target.ignored());
+            }
+        }
+        if (targets.isEmpty()) {
+            return Target.ignored(Target.BATCH, settings.dryRun(), String.join("; ", ignored.stream().distinct().limit(5).toList()));
+        }
+        return new Target(Target.BATCH, null, List.of(), List.of(), settings.dryRun(), false, null, targets);
+    }
+
+    /** One VPC's group of a batch, as the batch execution hands it to the execution it starts for that VPC. */
+    private Target fromGroup(JsonNode input) {
+        List<String> unknown = new ArrayList<>();
+        input.fieldNames().forEachRemaining(name -> {
+            if (!"target".equals(name) && !STARTED_BY.equals(name)) {
+                unknown.add(abbreviate(name));
+            }
+        });
+        JsonNode group = input.get("target");
+        if (!unknown.isEmpty() || !group.isObject()) {
+            throw new InvalidInputException("A group input is {\"target\": {source, vpcId, subnetIds, instanceIds, dryRun}}; it has "
+                    + (unknown.isEmpty() ? "a target that is not an object" : "unknown field(s) " + unknown));
+        }
+        group.fieldNames().forEachRemaining(name -> {
+            if (!GROUP_FIELDS.contains(name)) {
+                unknown.add(abbreviate(name));
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new InvalidInputException("Unknown field(s) of the group's target: " + unknown);
+        }
+        String source = text(group, "source");
+        if (!GROUP_SOURCES.contains(source)) {
+            throw new InvalidInputException("The group's source must be one of " + GROUP_SOURCES + ", not '" + abbreviate(source) + "'");
+        }
+        List<String> subnets = ids(group.path("subnetIds"), SUBNET_ID, "target.subnetIds");
+        List<String> instances = ids(group.path("instanceIds"), INSTANCE_ID, "target.instanceIds");
+        if (subnets.isEmpty() && instances.isEmpty()) {
+            throw new InvalidInputException("The group names no subnet and no instance");
+        }
+        if (flag(group, "diagnose")) {
+            throw new InvalidInputException("A group is remediated, not diagnosed: start {\"instanceId\": …, \"diagnose\": true}");
+        }
+        return new Target(source, id(group.get("vpcId"), VPC_ID, "target.vpcId"), subnets, instances,
+                settings.dryRun() || flag(group, "dryRun"), false, null);
+    }
+
+    /** A list of ids (absent: none), at most a batch's worth. */
+    private static List<String> ids(JsonNode node, Pattern pattern, String field) {
+        if (node.isMissingNode()) {
+            return List.of();
+        }
+        if (!node.isArray() || node.size() > MAX_BATCH) {
+            throw new InvalidInputException(field + " must be a list of at most " + MAX_BATCH + " ids");
+        }
+        List<String> ids = new ArrayList<>();
+        node.forEach(id -> ids.add(id(id, pattern, field)));
+        return ids.stream().distinct().toList();
     }
 
     private Target fromEvent(JsonNode event) {

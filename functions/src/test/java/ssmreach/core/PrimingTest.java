@@ -32,6 +32,7 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsResponse;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.SdkMocks;
@@ -44,7 +45,9 @@ import ssmreach.instance.EnsureInstanceProfileHandler;
 import ssmreach.instance.SelectInstancesHandler;
 import ssmreach.result.ReportHandler;
 import ssmreach.subnet.ClassifySubnetsHandler;
+import ssmreach.trigger.GroupTargetsHandler;
 import ssmreach.trigger.ParseTriggerHandler;
+import ssmreach.trigger.TakeTurnHandler;
 import ssmreach.vpc.PrepareVpcHandler;
 
 /**
@@ -55,16 +58,16 @@ import ssmreach.vpc.PrepareVpcHandler;
  */
 class PrimingTest {
     /** The read operations of the AWS APIs the functions use: no mutation has such a name. */
-    private static final Pattern READ = Pattern.compile("(ec2|iam|ssm|events|sns):(Describe|Get|List|Simulate)[A-Za-z]+");
+    private static final Pattern READ = Pattern.compile("(ec2|iam|ssm|events|sns|states):(Describe|Get|List|Simulate)[A-Za-z]+");
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-28T14:06:53Z"), ZoneOffset.UTC);
     private static final Settings SETTINGS = TestInputs.settings(Map.of("AWS_REGION", "eu-central-1",
             "INSTANCE_PROFILE_ARN", "arn:aws:iam::123456789012:instance-profile/ssm-reach-SsmInstanceProfile-AbCdEf123456",
             "RESULT_TOPIC_ARN", "arn:aws:sns:eu-central-1:123456789012:ssm-reach-results"));
 
     /** The function's own clients: mocks, which must see no call at all. */
-    record Own(Ec2Client ec2, IamClient iam, SsmClient ssm, EventBridgeClient events, SnsClient sns) {
+    record Own(Ec2Client ec2, IamClient iam, SsmClient ssm, EventBridgeClient events, SnsClient sns, SfnClient states) {
         static Own mocks() {
-            return new Own(SdkMocks.ec2(), SdkMocks.iam(), SdkMocks.ssm(), SdkMocks.eventBridge(), SdkMocks.sns());
+            return new Own(SdkMocks.ec2(), SdkMocks.iam(), SdkMocks.ssm(), SdkMocks.eventBridge(), SdkMocks.sns(), SdkMocks.sfn());
         }
     }
 
@@ -72,6 +75,8 @@ class PrimingTest {
     static Stream<Arguments> functions() {
         return Stream.of(
                 function("ParseTrigger", own -> new ParseTriggerHandler(SETTINGS)),
+                function("GroupTargets", own -> new GroupTargetsHandler(own.ec2()), "ec2"),
+                function("TakeTurn", own -> new TakeTurnHandler(own.states(), 20), "states"),
                 function("ClassifySubnets", own -> new ClassifySubnetsHandler(SETTINGS, own.ec2()), "ec2"),
                 function("PrepareVpc", own -> new PrepareVpcHandler(SETTINGS, own.ec2()), "ec2"),
                 function("EnsureEndpoints", own -> new EnsureEndpointsHandler(SETTINGS, own.ec2()), "ec2"),
@@ -101,7 +106,7 @@ class PrimingTest {
         assertEquals(List.of(), notReads, name + " primes with reads only");
         assertEquals(services, result.answered().stream().map(op -> op.substring(0, op.indexOf(':')))
                 .collect(Collectors.toCollection(TreeSet::new)), name + " primes each client it uses, and only those");
-        verifyNoInteractions(own.ec2(), own.iam(), own.ssm(), own.events(), own.sns());
+        verifyNoInteractions(own.ec2(), own.iam(), own.ssm(), own.events(), own.sns(), own.states());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -149,8 +154,8 @@ class PrimingTest {
         try (Twins aws = new Twins(SETTINGS)) {
             EventBridgeClient events = SdkMocks.eventBridge();
             when(events.putEvents(any(PutEventsRequest.class))).thenReturn(PutEventsResponse.builder().failedEntryCount(0).build());
-            Own own = name.equals("Report") ? new Own(SdkMocks.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns())
-                    : new Own(aws.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns());
+            Own own = name.equals("Report") ? new Own(SdkMocks.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns(), aws.states())
+                    : new Own(aws.ec2(), aws.iam(), aws.ssm(), events, SdkMocks.sns(), aws.states());
             JsonHandler<?, ?> function = build.apply(own);
             byte[] input = Priming.samples(function.getClass(), aws).getFirst();
 

@@ -40,6 +40,7 @@ import static ssmreach.endpoint.EndpointFixtures.tcp;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -717,6 +718,64 @@ class EnsureEndpointsHandlerTest {
 
         assertThrows(RetryableAwsException.class, () -> handler(SSM_ONLY)
                 .handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))), new ByteArrayOutputStream(), null));
+    }
+
+    /** ssm created, then ssmmessages throttled beyond the SDK's attempts {@code times} times before it passes. */
+    private void createThenThrottle(int times) {
+        offered(SSM, SSMMESSAGES, S3);
+        VpcEndpoint ssm = interfaceEndpoint("vpce-0newssm", SSM, "pending", true, HOST_A, HOST_B)
+                .groups(groupRef(MANAGED_SG)).tags(managedTag()).build();
+        endpointsRead(List.of(), List.of(ssm));
+        AwsServiceException throttled = ec2Error(503, "RequestLimitExceeded", "Request limit exceeded.");
+        int[] left = {times};
+        when(ec2.createVpcEndpoint(any(CreateVpcEndpointRequest.class))).thenAnswer(i -> {
+            CreateVpcEndpointRequest r = i.getArgument(0);
+            if (r.serviceName().equals(SSMMESSAGES) && left[0]-- > 0) {
+                throw throttled;
+            }
+            return created(r);
+        });
+    }
+
+    @Test
+    void aCallThrottledAfterAChangeIsWaitedOutSoThatTheChangeIsStillReported() {
+        createThenThrottle(2);
+        List<Integer> waited = new ArrayList<>();
+        EnsureEndpointsHandler handler = new EnsureEndpointsHandler(EndpointFixtures.settings(Map.of("SERVICES", "ssm,ssmmessages",
+                "S3_GATEWAY", "false")), ec2, waited::add);
+
+        EndpointsReport report = handler.handle(request(false));
+
+        assertEquals(EnsureEndpointsHandler.WAITS_AFTER_CHANGES, waited);
+        assertEquals(List.of("vpce-0newssm", "vpce-0newssmmessages"),
+                report.actions().stream().filter(a -> a.operation().equals("CreateVpcEndpoint")).map(Action::resource).toList(),
+                "the creation before the throttling is still this execution's");
+    }
+
+    @Test
+    void aCallThrottledLongerThanTheWaitsFailsRetryably() {
+        createThenThrottle(3);
+        List<Integer> waited = new ArrayList<>();
+        EnsureEndpointsHandler handler = new EnsureEndpointsHandler(EndpointFixtures.settings(Map.of("SERVICES", "ssm,ssmmessages",
+                "S3_GATEWAY", "false")), ec2, waited::add);
+
+        assertThrows(RetryableAwsException.class, () -> handler.handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))),
+                new ByteArrayOutputStream(), null));
+        assertEquals(EnsureEndpointsHandler.WAITS_AFTER_CHANGES, waited);
+    }
+
+    @Test
+    void aThrottledCallBeforeAnyChangeIsLeftToTheWorkflowsRetry() {
+        offered(SSM, S3);
+        endpointsRead(List.of());
+        when(ec2.createVpcEndpoint(any(CreateVpcEndpointRequest.class)))
+                .thenThrow(ec2Error(503, "RequestLimitExceeded", "Request limit exceeded."));
+        List<Integer> waited = new ArrayList<>();
+        EnsureEndpointsHandler handler = new EnsureEndpointsHandler(EndpointFixtures.settings(SSM_ONLY), ec2, waited::add);
+
+        assertThrows(RetryableAwsException.class, () -> handler.handleRequest(new ByteArrayInputStream(TestInputs.json(request(false))),
+                new ByteArrayOutputStream(), null));
+        assertEquals(List.of(), waited, "nothing to lose: no wait in the function");
     }
 
     @Test

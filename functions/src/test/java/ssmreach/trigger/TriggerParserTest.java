@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import ssmreach.contract.Target;
@@ -85,6 +86,95 @@ class TriggerParserTest {
 
         assertTrue(target.dryRun());
         assertEquals(List.of(SUBNET), target.subnetIds());
+    }
+
+    /** The CloudTrail records of CreateSubnet as they come: dual-stack, IPv6-only, in a Local Zone, made by CloudFormation. */
+    @ParameterizedTest
+    @CsvSource({
+            "create-subnet-ipv6.json, subnet-0a5b6c7d8e9f01234",
+            "create-subnet-ipv6-only.json, subnet-0b6c7d8e9f0a12345",
+            "create-subnet-local-zone.json, subnet-0c7d8e9f0a1b23456",
+            "create-subnet-cloudformation.json, subnet-0d8e9f0a1b2c34567"})
+    void everyShapeOfASuccessfulCreateSubnetTargetsItsSubnet(String file, String subnet) {
+        Target target = parser.parse(event(file));
+
+        assertEquals(new Target("CreateSubnet", VPC, List.of(subnet), false, null), target);
+    }
+
+    @Test
+    void aDryRunCreateSubnetCallIsIgnored() {
+        Target target = parser.parse(event("create-subnet-dry-run.json"));
+
+        assertTrue(target.subnetIds().isEmpty());
+        assertTrue(target.ignored().contains("Client.DryRunOperation"), target.ignored());
+    }
+
+    // ---------------------------------------------------------------- a batch from the trigger queue
+
+    /** An SQS message as the pipe hands it over: the event is its body, as text. */
+    private static JsonNode message(JsonNode event) {
+        ObjectNode message = Json.MAPPER.createObjectNode().put("messageId", "0f8e6a1c-2b3d-4e5f-8a9b-0c1d2e3f4a5b")
+                .put("receiptHandle", "AQEB...").put("body", event.toString()).put("md5OfBody", "0123456789abcdef")
+                .put("eventSource", "aws:sqs").put("eventSourceARN", "arn:aws:sqs:us-east-1:123456789012:ssm-reach-TriggerQueue")
+                .put("awsRegion", "us-east-1");
+        message.putObject("attributes").put("ApproximateReceiveCount", "1");
+        return message;
+    }
+
+    @Test
+    void aBatchCarriesEachEventsTargetAndDropsWhatItIgnores() {
+        JsonNode batch = Json.MAPPER.createArrayNode().add(message(event("create-subnet.json")))
+                .add(message(event("instance-running.json"))).add(message(event("create-subnet-failed.json")));
+
+        Target target = parser.parse(batch);
+
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(List.of(new Target("CreateSubnet", VPC, List.of(SUBNET), false, null),
+                new Target("InstanceRunning", null, List.of(), List.of("i-0abc1234def567890"), false, false, null)), target.batch());
+    }
+
+    @Test
+    void aBatchOfIgnoredEventsIsIgnored() {
+        Target target = parser.parse(Json.MAPPER.createArrayNode().add(message(event("create-subnet-dry-run.json"))));
+
+        assertTrue(target.ignored().contains("Client.DryRunOperation"), target.ignored());
+        assertTrue(target.batch().isEmpty());
+    }
+
+    @Test
+    void oneBadMessageFailsTheBatchBeforeAnyCall() {
+        ObjectNode foreign = event("create-subnet.json").put("account", "210987654321");
+        JsonNode batch = Json.MAPPER.createArrayNode().add(message(event("create-subnet.json"))).add(message(foreign));
+
+        assertThrows(ForeignResourceException.class, () -> parser.parse(batch));
+        assertThrows(InvalidInputException.class, () -> parser.parse(Json.MAPPER.createArrayNode()));
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("[{\"body\": \"not json\"}]")));
+        assertThrows(UnsupportedEventException.class, () -> parser.parse(json("[{\"body\": \"{\\\"subnetId\\\": 1}\"}]")));
+    }
+
+    @Test
+    void aGroupOfOneVpcComesBackAsItsTarget() {
+        Target target = parser.parse(json("""
+                {"target": {"source": "events", "vpcId": "%s", "subnetIds": ["%s"], "instanceIds": ["i-0123456789abcdef0"],
+                 "dryRun": false}, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": "arn:aws:states:us-east-1:123456789012:execution:w:x"}
+                """.formatted(VPC, SUBNET)));
+
+        assertEquals(new Target("events", VPC, List.of(SUBNET), List.of("i-0123456789abcdef0"), false, false, null), target);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"target\": {\"source\": \"batch\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\", \"subnetIds\": [\"subnet-0123456789abcdef0\"]}}",
+            "{\"target\": {\"source\": \"events\", \"subnetIds\": [\"subnet-0123456789abcdef0\"]}}",
+            "{\"target\": {\"source\": \"events\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\"}}",
+            "{\"target\": {\"source\": \"events\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\", \"subnetIds\": \"subnet-0123456789abcdef0\"}}",
+            "{\"target\": {\"source\": \"events\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\", \"instanceIds\": [\"i-x\"]}}",
+            "{\"target\": {\"source\": \"events\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\", \"subnetIds\": [], \"other\": 1}}",
+            "{\"target\": {\"source\": \"events\"}, \"subnetId\": \"subnet-0123456789abcdef0\"}",
+            "{\"target\": []}"})
+    void aMalformedGroupIsRefused(String input) {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> parser.parse(json(input)));
+        assertTidy(e.getMessage());
     }
 
     @Test

@@ -99,11 +99,23 @@ public final class AslRunner {
      */
     public Execution run(Path definition, Map<String, String> substitutions, String inputJson, URI lambdaEndpoint,
             Consumer<Execution.Event> onEvent) {
+        return run(definition, substitutions, inputJson, lambdaEndpoint, null, onEvent);
+    }
+
+    /**
+     * As {@link #run(Path, Map, String, URI, Consumer)}, as the execution {@code executionArn} (its
+     * name and state machine in {@code $$.Execution} and {@code $$.StateMachine}); null: a local one.
+     */
+    public Execution run(Path definition, Map<String, String> substitutions, String inputJson, URI lambdaEndpoint,
+            String executionArn, Consumer<Execution.Event> onEvent) {
         String substituted = substitute(read(definition), substitutions);
         ObjectNode request = MAPPER.createObjectNode();
         request.set("definition", parse(substituted, "the definition " + definition + " after substitution"));
         request.set("input", parse(inputJson, "the execution input"));
         request.put("lambdaEndpoint", lambdaEndpoint.toString());
+        if (executionArn != null) {
+            request.put("executionArn", executionArn);
+        }
         if (waitSeconds != null) {
             request.put("waitSeconds", waitSeconds);
         }
@@ -254,47 +266,19 @@ public final class AslRunner {
     }
 
     private static Execution.Event toEvent(JsonNode json) {
-        JsonNode state = json.path("state");
-        return new Execution.Event(
-                json.path("type").asText(),
-                Instant.ofEpochMilli(json.path("timestamp").asLong()),
-                state.hasNonNull("name") ? state.get("name").asText() : null,
-                state.hasNonNull("type") ? state.get("type").asText() : null,
-                json);
+        return Execution.Event.of(json, Instant.ofEpochMilli(json.path("timestamp").asLong()));
     }
 
     private static Execution toExecution(List<Execution.Event> events, Set<String> topLevelStates, String stderr) {
         if (events.isEmpty()) {
             throw new IllegalStateException("the ASL interpreter reported no event" + (stderr.isEmpty() ? "" : ": " + stderr));
         }
-        Execution.Event end = events.getLast();
-        Execution.Status status = switch (end.type()) {
-            case "ExecutionSucceeded" -> Execution.Status.SUCCEEDED;
-            case "ExecutionFailed" -> Execution.Status.FAILED;
-            case "ExecutionTimeout" -> Execution.Status.TIMED_OUT;
-            case "ExecutionAborted" -> Execution.Status.ABORTED;
-            default -> throw new IllegalStateException("the interpreter's last event is " + end.type()
-                    + ", not the end of the execution" + (stderr.isEmpty() ? "" : ": " + stderr));
-        };
-        JsonNode cause = end.json().get("Cause");
-        String error = switch (status) {
-            case FAILED -> end.json().path("Error").asText(null);
-            case TIMED_OUT -> "States.Timeout";
-            default -> null;
-        };
-        List<String> path = events.stream()
-                .filter(event -> "StateEntered".equals(event.type()) && !event.nested()
-                        && topLevelStates.contains(event.state()))
-                .map(Execution.Event::state)
-                .toList();
-        return new Execution(
-                status,
-                status == Execution.Status.SUCCEEDED ? end.json().get("output") : null,
-                error,
-                cause == null || cause.isNull() ? null : cause.isTextual() ? cause.asText() : cause.toString(),
-                path,
-                events,
-                Duration.between(events.getFirst().timestamp(), end.timestamp()));
+        try {
+            return Execution.of(events, event -> !event.nested() && topLevelStates.contains(event.state()));
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("the interpreter did not report the end of the execution: " + e.getMessage()
+                    + (stderr.isEmpty() ? "" : ": " + stderr), e);
+        }
     }
 
     private static Optional<String> lastState(List<Execution.Event> events) {

@@ -3,7 +3,12 @@ package ssmreach.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * One execution of a state machine definition, as the interpreter logged it.
@@ -35,6 +40,13 @@ public record Execution(
      * {@code stateType} are null for execution events; {@code json} is the event as logged.
      */
     public record Event(String type, Instant timestamp, String state, String stateType, JsonNode json) {
+        /** An event as the interpreter logged it, at that time. */
+        public static Event of(JsonNode json, Instant timestamp) {
+            JsonNode state = json.path("state");
+            return new Event(json.path("type").asText(), timestamp, state.hasNonNull("name") ? state.get("name").asText() : null,
+                    state.hasNonNull("type") ? state.get("type").asText() : null, json);
+        }
+
         /**
          * True for an event of a Map iteration (it has an {@code index}) or a Map/Parallel
          * iteration event. The interpreter marks a Parallel branch's state events in no way:
@@ -50,9 +62,60 @@ public record Execution(
         }
     }
 
+    private static final Set<String> END_EVENTS = Set.of("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimeout", "ExecutionAborted");
+
     public Execution {
         path = List.copyOf(path);
         events = List.copyOf(events);
+    }
+
+    /**
+     * An execution from its events: how it ended is its last end event (the executions it started
+     * without waiting may log on after it); its path, the StateEntered events {@code inPath} keeps.
+     *
+     * @throws IllegalStateException when no event ends it
+     */
+    public static Execution of(List<Event> events, Predicate<Event> inPath) {
+        Event end = events.reversed().stream().filter(e -> END_EVENTS.contains(e.type())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no end among its events; the last is "
+                        + (events.isEmpty() ? "none" : events.getLast().type())));
+        Status status = switch (end.type()) {
+            case "ExecutionSucceeded" -> Status.SUCCEEDED;
+            case "ExecutionFailed" -> Status.FAILED;
+            case "ExecutionTimeout" -> Status.TIMED_OUT;
+            default -> Status.ABORTED;
+        };
+        JsonNode cause = end.json().get("Cause");
+        String error = switch (status) {
+            case FAILED -> end.json().path("Error").asText(null);
+            case TIMED_OUT -> "States.Timeout";
+            default -> null;
+        };
+        List<String> path = events.stream().filter(e -> "StateEntered".equals(e.type()) && inPath.test(e)).map(Event::state).toList();
+        return new Execution(status, status == Status.SUCCEEDED ? end.json().get("output") : null, error,
+                cause == null || cause.isNull() ? null : cause.isTextual() ? cause.asText() : cause.toString(), path, events,
+                Duration.between(events.getFirst().timestamp(), end.timestamp()));
+    }
+
+    /**
+     * The executions this one started (one per VPC of a batch, and those that wait), each as it ran,
+     * by name in the order they started; one that did not end is left out.
+     */
+    public Map<String, Execution> children() {
+        Map<String, List<Event>> byName = new LinkedHashMap<>();
+        for (Event event : events) {
+            if ("ChildExecution".equals(event.type())) {
+                byName.computeIfAbsent(event.json().path("execution").asText(), name -> new ArrayList<>())
+                        .add(Event.of(event.json().path("event"), event.timestamp()));
+            }
+        }
+        Map<String, Execution> children = new LinkedHashMap<>();
+        byName.forEach((name, childEvents) -> {
+            if (childEvents.stream().anyMatch(e -> END_EVENTS.contains(e.type()))) {
+                children.put(name, of(childEvents, e -> !e.nested()));
+            }
+        });
+        return children;
     }
 
     public boolean succeeded() {

@@ -15,9 +15,13 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
+import ssmreach.core.ApiPacer;
+import ssmreach.core.Ec2Overrides;
 import ssmreach.core.Settings;
 import ssmreach.local.iam.Authorizer;
 import ssmreach.local.iam.StackDeployment;
@@ -71,8 +75,14 @@ public final class LocalAws implements AutoCloseable {
         moto.reset();
         proxy.fleet().reset();
         proxy.resetRules();
+        proxy.executions().clear();
         proxy.authorizer().clearHistory();
         calls.clear();
+    }
+
+    /** EC2's token buckets in the proxy, and the record of every EC2 request it received. */
+    public Ec2Throttling throttling() {
+        return proxy.throttling();
     }
 
     /** Who may do what: the principals the proxy knows and its policy evaluator. */
@@ -92,21 +102,29 @@ public final class LocalAws implements AutoCloseable {
     public Function<String, LocalFunctions.Clients> deploy(Settings settings, Path template) {
         StackDeployment deployment = StackDeployment.deploy(template, proxy.authorizer(), inspectIam(), settings,
                 LocalFunctions.instanceRoleArn());
-        return function -> clients(deployment.credentials(function));
+        return function -> clients(deployment.credentials(function), new ApiPacer(settings.apiRateShare()));
     }
 
-    /** Clients through the proxy, recorded, signed with these credentials. */
-    public LocalFunctions.Clients clients(AwsCredentialsProvider credentials) {
-        return new LocalFunctions.Clients(configure(Ec2Client.builder(), endpoint(), true, credentials).build(),
+    /** Clients through the proxy, recorded, signed with these credentials; EC2 paced as the function paces it. */
+    public LocalFunctions.Clients clients(AwsCredentialsProvider credentials, ApiPacer pacer) {
+        Ec2Client ec2 = configure(Ec2Client.builder(), endpoint(), false, credentials)
+                .overrideConfiguration(Ec2Overrides.with(pacer).andThen(c -> c.addExecutionInterceptor(calls))).build();
+        return new LocalFunctions.Clients(ec2,
                 configure(IamClient.builder(), endpoint(), true, credentials).build(),
                 configure(SsmClient.builder(), endpoint(), true, credentials).build(),
                 configure(EventBridgeClient.builder(), endpoint(), true, credentials).build(),
-                configure(SnsClient.builder(), endpoint(), true, credentials).build());
+                configure(SnsClient.builder(), endpoint(), true, credentials).build(),
+                configure(SfnClient.builder(), endpoint(), true, credentials).build());
     }
 
     /** The faults the proxy injects (none unless configured). */
     public FaultInjector faults() {
         return proxy.faults();
+    }
+
+    /** The workflow's executions, as the local Step Functions lists them. */
+    public LocalExecutions executions() {
+        return proxy.executions();
     }
 
     /** The simulated SSM agents of the instances. */
@@ -147,6 +165,11 @@ public final class LocalAws implements AutoCloseable {
 
     public IamClient inspectIam() {
         return configure(IamClient.builder(), moto.endpoint(), false).build();
+    }
+
+    /** SQS of the emulator: the trigger queues, which EventBridge and the pipe (not the functions) use. */
+    public SqsClient inspectSqs() {
+        return configure(SqsClient.builder(), moto.endpoint(), false).build();
     }
 
     public SnsClient inspectSns() {

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.core.Settings;
@@ -20,7 +21,9 @@ import ssmreach.instance.EnsureInstanceProfileHandler;
 import ssmreach.instance.SelectInstancesHandler;
 import ssmreach.result.ReportHandler;
 import ssmreach.subnet.ClassifySubnetsHandler;
+import ssmreach.trigger.GroupTargetsHandler;
 import ssmreach.trigger.ParseTriggerHandler;
+import ssmreach.trigger.TakeTurnHandler;
 import ssmreach.vpc.PrepareVpcHandler;
 
 /**
@@ -32,7 +35,7 @@ public final class LocalFunctions {
     public static final String INSTANCE_PROFILE = "ssm-reach-instance";
 
     /** The SDK clients one function's code gets: in AWS, signed with its own role's credentials. */
-    public record Clients(Ec2Client ec2, IamClient iam, SsmClient ssm, EventBridgeClient events, SnsClient sns) {}
+    public record Clients(Ec2Client ec2, IamClient iam, SsmClient ssm, EventBridgeClient events, SnsClient sns, SfnClient sfn) {}
 
     private LocalFunctions() {}
 
@@ -56,6 +59,7 @@ public final class LocalFunctions {
         env.put("AWS_REGION", LocalAws.REGION.id());
         env.put("ACCOUNT_ID", LocalAws.ACCOUNT_ID);
         env.put("INSTANCE_PROFILE_ARN", "arn:aws:iam::" + LocalAws.ACCOUNT_ID + ":instance-profile/" + INSTANCE_PROFILE);
+        env.put("TURN_WAIT_SECONDS", "1"); // a batch waiting for the one ahead asks again each second (20 in the stack)
         env.putAll(overrides);
         return Settings.from(env);
     }
@@ -72,6 +76,8 @@ public final class LocalFunctions {
     public static Map<String, RequestStreamHandler> create(Settings settings, Function<String, Clients> clientsOf) {
         Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
         functions.put("ParseTrigger", new ParseTriggerHandler(settings));
+        functions.put("GroupTargets", new GroupTargetsHandler(clientsOf.apply("GroupTargetsFunction").ec2()));
+        functions.put("TakeTurn", new TakeTurnHandler(clientsOf.apply("TakeTurnFunction").sfn(), settings.turnWaitSeconds()));
         Clients classify = clientsOf.apply("ClassifySubnetsFunction");
         functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, classify.ec2()));
         functions.put("PrepareVpc", new PrepareVpcHandler(settings, clientsOf.apply("PrepareVpcFunction").ec2()));

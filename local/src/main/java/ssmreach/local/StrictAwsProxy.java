@@ -58,13 +58,16 @@ import ssmreach.local.iam.PolicyEvaluator;
  *
  * <p>It also answers calls moto lacks, from moto's state: {@code ssm:DescribeInstanceInformation}
  * by a simulated fleet ({@link SsmFleet}), {@code iam:SimulatePrincipalPolicy} by
- * {@link IamPolicySimulator} and {@code sts:DecodeAuthorizationMessage} for its own messages.
+ * {@link IamPolicySimulator}, {@code sts:DecodeAuthorizationMessage} for its own messages and
+ * {@code states:ListExecutions} and {@code DescribeExecution} by {@link LocalExecutions}.
  * Everything else is forwarded unchanged.
  */
 public final class StrictAwsProxy implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("host", "content-length", "connection", "transfer-encoding",
             "expect", "upgrade", "keep-alive");
     private static final String SSM_DESCRIBE_INSTANCE_INFORMATION = "AmazonSSM.DescribeInstanceInformation";
+    private static final String STATES_LIST_EXECUTIONS = "AWSStepFunctions.ListExecutions";
+    private static final String STATES_DESCRIBE_EXECUTION = "AWSStepFunctions.DescribeExecution";
     private static final Pattern CREDENTIAL_KEY = Pattern.compile("Credential=([^/,\\s]+)/");
 
     /**
@@ -87,9 +90,11 @@ public final class StrictAwsProxy implements AutoCloseable {
     private final IamClient iam;
     private final IamPolicySimulator simulator;
     private final SsmFleet fleet;
+    private final LocalExecutions executions = new LocalExecutions();
     private final StrictEc2Rules rules;
     private final FaultInjector faults;
     private final Authorizer authorizer;
+    private final Ec2Throttling throttling = new Ec2Throttling(true);
 
     public StrictAwsProxy(URI upstream) {
         this(upstream, SsmFleet.DEFAULT_REGISTRATION_DELAY);
@@ -134,6 +139,11 @@ public final class StrictAwsProxy implements AutoCloseable {
     }
 
     /** The simulated SSM fleet behind DescribeInstanceInformation; reset it with the emulator. */
+    /** The workflow's executions, as Step Functions lists and describes them. */
+    public LocalExecutions executions() {
+        return executions;
+    }
+
     public SsmFleet fleet() {
         return fleet;
     }
@@ -143,14 +153,20 @@ public final class StrictAwsProxy implements AutoCloseable {
         return faults;
     }
 
+    /** EC2's per-API token buckets, shared by every caller, and the record of every EC2 request. */
+    public Ec2Throttling throttling() {
+        return throttling;
+    }
+
     /** Who signs with which access key, and what they may do. */
     public Authorizer authorizer() {
         return authorizer;
     }
 
-    /** Forgets the idempotency tokens and pending endpoints: call it when the emulator is reset. */
+    /** Forgets the idempotency tokens and pending endpoints, refills the buckets: call it when the emulator is reset. */
     public void resetRules() {
         rules.reset();
+        throttling.reset();
     }
 
     @Override
@@ -193,6 +209,9 @@ public final class StrictAwsProxy implements AutoCloseable {
             }
             boolean lost = fault.fault() == FaultInjector.Kind.RESPONSE_LOST;
             AwsReply refused = authorize(exchange, service, target, form, body);
+            if (refused == null && "ec2".equals(service) && !throttling.admit(form.getOrDefault("Action", ""), form)) {
+                refused = ec2Reply(503, "RequestLimitExceeded", "Request limit exceeded.");
+            }
             if (refused != null) {
                 if (!lost) {
                     answer(exchange, refused);
@@ -202,6 +221,13 @@ public final class StrictAwsProxy implements AutoCloseable {
             if ("DecodeAuthorizationMessage".equals(form.get("Action"))) {
                 if (!lost) {
                     answer(exchange, decodeAuthorizationMessage(form));
+                }
+                return;
+            }
+            if (STATES_LIST_EXECUTIONS.equals(target) || STATES_DESCRIBE_EXECUTION.equals(target)) {
+                AwsReply reply = STATES_LIST_EXECUTIONS.equals(target) ? executions.list(body) : executions.describe(body);
+                if (!lost) {
+                    answer(exchange, reply);
                 }
                 return;
             }

@@ -48,7 +48,7 @@ class AslRunnerTest {
     private static final String TRIGGER = """
             {"source": "manual", "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0iso"]}""";
     private static final List<String> FUNCTIONS =
-            List.of("ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "CheckEndpoints", "SelectInstances", "Report");
+            List.of("ParseTrigger", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "SelectInstances", "CheckEndpoints", "Report");
 
     private static final String TARGET = """
             {"source": "manual", "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0iso"], "instanceIds": [], "dryRun": false,
@@ -112,9 +112,9 @@ class AslRunnerTest {
         Execution execution = run();
 
         assertSucceeded(execution);
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
-                "EnsureEndpoints", "NeedsWait", "StartWait", "WaitForEndpoints", "CheckEndpoints", "EndpointsAvailable",
-                "SelectInstances", "AnyInstances", "Report"), execution.path());
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
+                "EnsureEndpoints", "SelectInstances", "AnyInstances", "HandOff", "NeedsWait", "StartWait", "WaitForEndpoints",
+                "CheckEndpoints", "EndpointsAvailable", "AwaitRegistration", "Report"), execution.path());
         assertEquals(FUNCTIONS, invokedFunctions());
         assertEquals(json(RESULT), execution.output());
         JsonNode reported = json(invocationOf("Report").input());
@@ -132,7 +132,7 @@ class AslRunnerTest {
         Execution execution = run();
 
         assertSucceeded(execution);
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "Report"), execution.path());
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "Report"), execution.path());
         assertEquals(List.of("ParseTrigger", "Report"), invokedFunctions());
         assertEquals("ignored", execution.output().get("outcome").asText());
     }
@@ -145,8 +145,9 @@ class AslRunnerTest {
         Execution execution = run();
 
         assertEquals(Execution.Status.SUCCEEDED, execution.status(), () -> describe(execution));
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
-                "EnsureEndpoints", "NeedsWait", "SelectInstances", "AnyInstances", "Report"), execution.path());
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
+                "EnsureEndpoints", "SelectInstances", "AnyInstances", "HandOff", "NeedsWait", "AwaitRegistration", "Report"),
+                execution.path());
         assertEquals(List.of("ParseTrigger", "ClassifySubnets", "ClassifySubnets", "PrepareVpc", "EnsureEndpoints", "SelectInstances",
                 "Report"),
                 invokedFunctions(), "entered once, invoked twice");
@@ -171,7 +172,7 @@ class AslRunnerTest {
         assertEquals("RemediationFailed", execution.error());
         assertTrue(execution.cause().startsWith("An error ended the remediation"), execution.cause());
         assertNull(execution.output());
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "ClassifySubnets", "AnyInScope", "PrepareVpc",
                 "ReportFailure", "Failed"), execution.path());
         assertEquals(List.of("ParseTrigger", "ClassifySubnets", "PrepareVpc", "Report"), invokedFunctions());
         assertTrue(execution.events("StateRetried", "PrepareVpc").isEmpty(), "not retried");
@@ -195,7 +196,7 @@ class AslRunnerTest {
         Execution execution = run();
 
         assertEquals(Execution.Status.SUCCEEDED, execution.status(), () -> describe(execution));
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "Report"), execution.path());
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "ClassifySubnets", "Report"), execution.path());
         assertTrue(execution.events("StateRetried", "ClassifySubnets").isEmpty(), "not retried");
         assertEquals("ssmreach.core.ResourceGoneException",
                 json(invocationOf("Report").input()).at("/error/Error").asText());

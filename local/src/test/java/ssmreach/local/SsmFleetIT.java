@@ -429,8 +429,9 @@ class SsmFleetIT {
     }
 
     private InstanceInformation assertOnlineAfterDelay(String instance) {
-        Instant firstLook = Instant.now();
         assertEquals(List.of(), listed(instance), "not registered before the delay");
+        // The fleet starts counting when that first look has seen the prerequisites: at the latest, now.
+        Instant firstLook = Instant.now();
         sleepUntil(firstLook.plus(DELAY));
         List<InstanceInformation> listed = listed(instance);
         assertEquals(1, listed.size(), () -> "listed after the delay; blocked by: " + reason(instance));

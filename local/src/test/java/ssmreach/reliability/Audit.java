@@ -3,11 +3,6 @@ package ssmreach.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,15 +18,15 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.Vpc;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.local.CallLog;
+import ssmreach.local.Ec2Throttling;
 import ssmreach.local.Execution;
-import ssmreach.local.LocalWorkflow;
+import ssmreach.local.FaultInjector;
 import ssmreach.local.Safety;
 
 /** The checks every reliability scenario ends with: the safety audit and the end state of a VPC. */
 final class Audit {
     static final String PREFIX = "com.amazonaws.us-east-1.";
     static final Set<String> SERVICES = Set.of("ssm", "ssmmessages", "ec2messages");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Audit() {}
 
@@ -111,20 +106,21 @@ final class Audit {
         }
     }
 
+    /**
+     * Every SDK retry answers a failure: an injected fault, or a request refused because its API's token bucket was
+     * empty (as EC2 would have refused it).
+     */
+    static void assertSdkRetriesOnlyFailures(FaultInjector faults, Ec2Throttling throttling) {
+        assertTrue(faults.errorsInjected() > 0, "faults were injected");
+        long throttled = throttling.requests().stream().filter(Ec2Throttling.Request::throttled).count();
+        assertTrue(faults.sdkRetries() <= faults.errorsInjected() + throttled, "the SDK retries only what failed: "
+                + faults.sdkRetries() + " retries for " + faults.errorsInjected() + " faults injected and " + throttled
+                + " requests EC2 throttled");
+    }
+
     /** events/create-subnet.json as EventBridge would deliver it for this subnet. */
     static String createSubnetEvent(String subnet, String vpc, String zone) {
-        try {
-            ObjectNode event = (ObjectNode) JSON.readTree(Files.readString(LocalWorkflow.repositoryRoot().resolve("events/create-subnet.json")));
-            ObjectNode detail = (ObjectNode) event.get("detail");
-            ObjectNode request = (ObjectNode) detail.path("requestParameters").path("CreateSubnetRequest");
-            request.put("VpcId", vpc).put("AvailabilityZone", zone);
-            ObjectNode created = (ObjectNode) detail.path("responseElements").path("subnet");
-            created.put("subnetId", subnet).put("vpcId", vpc).put("availabilityZone", zone)
-                    .put("subnetArn", "arn:aws:ec2:us-east-1:123456789012:subnet/" + subnet);
-            return event.toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ssmreach.local.SampleEvents.createSubnet(subnet, vpc, zone);
     }
 
     /** The failure of an execution, for messages. */

@@ -109,7 +109,7 @@ class LambdaServiceFaultsIT {
         Execution execution = workflow.execute("{\"subnetId\": \"" + subnet + "\"}");
 
         assertEquals(Execution.Status.FAILED, execution.status(), () -> Audit.describe(execution));
-        assertEquals(List.of("Start", "ParseTrigger", "HasWork", "ClassifySubnets", "ReportFailure", "Failed"), execution.path());
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "ClassifySubnets", "ReportFailure", "Failed"), execution.path());
         assertEquals(4, Audit.retries(execution));
         JsonNode published = execution.stateOutput("ReportFailure").path("result");
         assertEquals("failed", published.path("outcome").asText());

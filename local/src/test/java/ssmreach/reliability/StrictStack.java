@@ -14,7 +14,9 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.sns.SnsClient;
+import ssmreach.core.Ec2Overrides;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import ssmreach.core.Settings;
 import ssmreach.local.CallLog;
@@ -69,10 +71,14 @@ final class StrictStack implements AutoCloseable {
                 LocalFunctions.instanceRoleArn());
         LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, function -> {
             AwsCredentialsProvider credentials = deployment.credentials(function);
-            return new LocalFunctions.Clients(configure(Ec2Client.builder(), credentials).build(),
+            ssmreach.core.ApiPacer pacer = new ssmreach.core.ApiPacer(settings.apiRateShare());
+            Ec2Client ec2 = configure(Ec2Client.builder(), credentials).overrideConfiguration(Ec2Overrides.with(pacer)
+                    .andThen(c -> c.addExecutionInterceptor(calls).apiCallTimeout(Duration.ofSeconds(60)))).build();
+            return new LocalFunctions.Clients(ec2,
                     configure(IamClient.builder(), credentials).build(), configure(SsmClient.builder(), credentials).build(),
-                    configure(EventBridgeClient.builder(), credentials).build(), configure(SnsClient.builder(), credentials).build());
-        }));
+                    configure(EventBridgeClient.builder(), credentials).build(), configure(SnsClient.builder(), credentials).build(),
+                    configure(SfnClient.builder(), credentials).build());
+        }), proxy.executions());
         workflows.add(workflow);
         return workflow;
     }

@@ -90,6 +90,22 @@ class AslValidatorTest {
         assertEquals(0, run.exitCode(), () -> "asl-validator rejected the definition:\n" + run.output());
     }
 
+    /**
+     * The local interpreter evaluates {@code "IsPresent": false} as false on a path that is missing,
+     * where Step Functions says true: a Choice written so would take another branch locally than in
+     * AWS. {@code "Not": {"IsPresent": true}} means the same and both evaluate it alike.
+     */
+    @Test
+    void noChoiceAsksIsPresentFalse() throws IOException {
+        List<String> found = new java.util.ArrayList<>();
+        JSON.readTree(substituted()).findParents("IsPresent").forEach(rule -> {
+            if (!rule.path("IsPresent").asBoolean()) {
+                found.add(rule.toString());
+            }
+        });
+        assertEquals(List.of(), found, "use {\"Not\": {\"Variable\": ..., \"IsPresent\": true}}");
+    }
+
     @Test
     void aTransitionToAMissingStateIsRejected() throws IOException {
         ObjectNode definition = (ObjectNode) JSON.readTree(substituted());

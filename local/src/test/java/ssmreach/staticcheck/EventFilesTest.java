@@ -43,12 +43,13 @@ import ssmreach.trigger.ParseTriggerHandler;
  * The sample events in events/ are what the functions really take: each per-function file is
  * exactly the shape of its handler's input record (the mapper is strict, and the file must come
  * back unchanged when written again), the raw triggers are what ParseTrigger reads and accepts
- * (and what the state machine's EventBridge rules let through), and env.json sets, for every function of the template, only variables the template declares
+ * (which rules let them through: {@link EventPatternsTest}), and env.json sets, for every function of the template, only variables the template declares
  * (sam local invoke ignores the others).
  */
 class EventFilesTest {
     /** Per-function input files: the state's input record. */
     private static final Map<String, Class<?>> TYPED = Map.ofEntries(
+            Map.entry("group-targets.json", Target.class),
             Map.entry("classify-subnets.json", Target.class),
             Map.entry("prepare-vpc.json", VpcRequest.class),
             Map.entry("ensure-endpoints.json", EndpointRequest.class),
@@ -67,6 +68,8 @@ class EventFilesTest {
     private static final Set<String> STATE_CHANGE = Set.of("instance-running.json", "instance-pending.json");
     private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json",
             "manual-instance.json", "manual-instance-diagnose.json");
+    /** What the pipe from the trigger queue starts the workflow with: a batch of SQS messages. */
+    private static final String BATCH = "trigger-batch.json";
     private static final String ENV = "env.json";
 
     private static final String ACCOUNT = "123456789012";
@@ -105,6 +108,7 @@ class EventFilesTest {
         known.addAll(CLOUDTRAIL);
         known.addAll(STATE_CHANGE);
         known.addAll(MANUAL);
+        known.add(BATCH);
         known.add(ENV);
         Set<String> present = new TreeSet<>(Repo.list("events").stream().map(p -> p.getFileName().toString()).toList());
         assertEquals(known, present, "events/ and this test's table disagree: add the new file to the table (with its type)");
@@ -210,45 +214,18 @@ class EventFilesTest {
         }
     }
 
-    /**
-     * The EventBridge rules of the state machine let through exactly the sample events that
-     * ParseTrigger acts on or reports (a failed CreateSubnet call is reported as ignored), and keep
-     * out the pending instance (EventBridge filters it; ParseTrigger would only ignore it).
-     */
+    /** The pipe's batch carries the two sample events as its messages' bodies, and ParseTrigger takes it. */
     @Test
-    void theStateMachineRulesMatchTheSampleEvents() {
-        List<JsonNode> patterns = new ArrayList<>();
-        Repo.stateMachine().getValue().path("Properties").path("Events").forEach(event -> {
-            if ("EventBridgeRule".equals(event.path("Type").asText())) {
-                patterns.add(event.path("Properties").path("Pattern"));
-            }
-        });
-        for (String file : List.of("create-subnet.json", "create-subnet-failed.json", "instance-running.json")) {
-            JsonNode event = read(file);
-            assertTrue(patterns.stream().anyMatch(p -> matches(p, event)), () -> "no EventBridge rule of the state machine matches " + file);
-        }
-        JsonNode pending = read("instance-pending.json");
-        assertFalse(patterns.stream().anyMatch(p -> matches(p, pending)), "a rule lets through a pending instance");
-    }
-
-    /** EventBridge's matching for patterns of exact values: every field of the pattern, lists of allowed values. */
-    private static boolean matches(JsonNode pattern, JsonNode event) {
-        for (Map.Entry<String, JsonNode> field : (Iterable<Map.Entry<String, JsonNode>>) pattern::fields) {
-            JsonNode value = event.path(field.getKey());
-            if (field.getValue().isObject()) {
-                if (!value.isObject() || !matches(field.getValue(), value)) {
-                    return false;
-                }
-            } else {
-                assertTrue(field.getValue().isArray(), () -> "pattern field " + field.getKey() + " is not a list");
-                field.getValue().forEach(allowed -> assertTrue(allowed.isTextual(),
-                        () -> "this check knows exact string values only: " + field));
-                if (!Repo.strings(field.getValue()).contains(value.asText(null))) {
-                    return false;
-                }
-            }
-        }
-        return true;
+    void theBatchSampleIsTheSampleEventsAsThePipeDeliversThem() throws IOException {
+        JsonNode batch = read(BATCH);
+        assertEquals(2, batch.size());
+        assertEquals(read("create-subnet.json"), Json.MAPPER.readTree(batch.get(0).path("body").asText()));
+        assertEquals(read("instance-running.json"), Json.MAPPER.readTree(batch.get(1).path("body").asText()));
+        Target target = new ssmreach.trigger.TriggerParser(ssmreach.core.Settings.from(Map.of("AWS_REGION", REGION,
+                "ACCOUNT_ID", ACCOUNT))).parse(batch);
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(target)), read("group-targets.json"),
+                "group-targets.json is what ParseTrigger makes of trigger-batch.json");
     }
 
     @Test

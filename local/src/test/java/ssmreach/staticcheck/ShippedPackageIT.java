@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
+import ssmreach.local.SampleEvents;
 import ssmreach.local.World;
 import ssmreach.testing.LocalAwsExtension;
 import ssmreach.testing.RuntimeApiFunction;
@@ -49,7 +51,8 @@ import ssmreach.testing.RuntimeApiFunction;
  * zipped. Then each function of template.yaml runs under Lambda's own Java runtime client on
  * nothing but that package (SnapStart init: constructor, the priming hook, restore; credentials
  * from the container endpoint, signed as its role), and the real workflow remediates a subnet with
- * an instance, registers it and diagnoses it through them: every function serves at least once,
+ * an instance, registers it and diagnoses it, and a trigger queue's batch with a second instance's
+ * {@code running} event is remediated, through them: every function serves at least once,
  * so every AWS operation on those paths found its classes in the cut jars.
  */
 @ExtendWith(LocalAwsExtension.class)
@@ -57,7 +60,7 @@ class ShippedPackageIT {
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(8);
     private static final long MAX_ZIPPED_BYTES = 40_000_000L;
     private static final Pattern HANDLER = Pattern.compile("([\\w.]+)::handleRequest");
-    private static final Set<String> SERVICE_JARS = Set.of("ec2", "eventbridge", "iam", "sns", "ssm");
+    private static final Set<String> SERVICE_JARS = Set.of("ec2", "eventbridge", "iam", "sfn", "sns", "ssm");
 
     @Test
     void everyFunctionStartsFromTheShippedPackageAndServesTheWorkflow(LocalAws aws, @TempDir Path scratch) throws Exception {
@@ -108,7 +111,7 @@ class ShippedPackageIT {
 
             Map<String, String> failures = new ConcurrentHashMap<>();
             Set<String> served = new TreeSet<>();
-            try (LocalWorkflow workflow = new LocalWorkflow(new HashMap<String, RequestStreamHandler>(functions))) {
+            try (LocalWorkflow workflow = new LocalWorkflow(new HashMap<String, RequestStreamHandler>(functions), aws.executions())) {
                 workflow.lambda().onInvocation(invocation -> {
                     synchronized (served) {
                         served.add(invocation.functionName());
@@ -131,6 +134,16 @@ class ShippedPackageIT {
                 assertEquals(instance, registered.path("instanceId").asText(), remediation.output().toString());
                 assertEquals("Online", registered.path("registration").asText(), remediation.output().toString());
                 assertTrue(diagnosis.succeeded(), diagnosis.toString());
+
+                // The trigger queue's path (GroupTargets, TakeTurn, the VPC's own executions), as the pipe starts it.
+                String second = world.instance(subnet, null);
+                Execution batch = workflow.execute("[{\"messageId\": \"m-1\", \"eventSource\": \"aws:sqs\", \"body\": "
+                        + new ObjectMapper().writeValueAsString(SampleEvents.running(second)) + "}]");
+                assertTrue(batch.succeeded(), batch.toString());
+                assertFalse(batch.children().isEmpty(), "the batch started its VPC's execution: " + batch);
+                batch.children().values().forEach(child -> assertTrue(child.succeeded(), child.toString()));
+                assertEquals(1, aws.inspectEc2().describeIamInstanceProfileAssociations(r -> r.filters(f -> f.name("instance-id")
+                        .values(second))).iamInstanceProfileAssociations().size(), "the batch's instance got its profile");
             }
             assertEquals(Map.of(), failures, "no function failed");
             assertEquals(new TreeSet<>(functions.keySet()), served, "every function served from the package");

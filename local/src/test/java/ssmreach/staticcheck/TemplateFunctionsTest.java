@@ -36,6 +36,8 @@ class TemplateFunctionsTest {
     /** The IAM actions each function is allowed, and nothing else. */
     private static final Map<String, Set<String>> ACTIONS = Map.ofEntries(
             Map.entry("ParseTriggerFunction", Set.of()),
+            Map.entry("GroupTargetsFunction", Set.of("ec2:DescribeInstances")),
+            Map.entry("TakeTurnFunction", Set.of("states:ListExecutions", "states:DescribeExecution")),
             Map.entry("ClassifySubnetsFunction", Set.of("ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables",
                     "ec2:DescribeInstances")),
             Map.entry("PrepareVpcFunction", Set.of("ec2:DescribeVpcAttribute", "ec2:DescribeSecurityGroups", "ec2:ModifyVpcAttribute",
@@ -60,7 +62,7 @@ class TemplateFunctionsTest {
 
     /** Where the functions' sources are; clients are held in variables named after their service. */
     private static final String SOURCES = "functions/src/main/java";
-    private static final Pattern CALL = Pattern.compile("\\b(ec2|iam|ssm|sns|events)\\.([a-z]\\w*)\\(");
+    private static final Pattern CALL = Pattern.compile("\\b(ec2|iam|ssm|sns|events|states)\\.([a-z]\\w*)\\(");
     private static final Pattern TAG_ON_CREATE = Pattern.compile("\\.tagSpecifications\\(");
     private static final Pattern CLASS_NAME = Pattern.compile("\\b[A-Z]\\w*\\b");
 
@@ -191,9 +193,8 @@ class TemplateFunctionsTest {
         });
         assertEquals(Set.of("EnsureInstanceProfileFunction"), passing, "who may pass a role");
 
+        String role = instanceRole();
         Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
-        assertEquals(1, roles.size(), () -> "one IAM role of the template's own, the instance role: " + roles.keySet());
-        String role = roles.keySet().iterator().next();
         for (JsonNode statement : statements(Repo.functions().get("EnsureInstanceProfileFunction"), "iam:PassRole")) {
             assertEquals(List.of("iam:PassRole"), Repo.strings(statement.path("Action")), () -> "PassRole alone: " + statement);
             assertEquals(List.of(role + ".Arn"), Repo.strings(statement.path("Resource")),
@@ -213,9 +214,8 @@ class TemplateFunctionsTest {
 
     @Test
     void theInstanceRoleHasTheSsmCorePolicyAndReadsOnlyTheAgentBucketsOfTheRegion() {
-        Map<String, JsonNode> roles = Repo.resources("AWS::IAM::Role");
-        String role = roles.keySet().iterator().next();
-        JsonNode properties = roles.get(role).path("Properties");
+        String role = instanceRole();
+        JsonNode properties = Repo.resources("AWS::IAM::Role").get(role).path("Properties");
         assertEquals(List.of("arn:${AWS::Partition}:iam::aws:policy/" + MANAGED_POLICY), Repo.strings(properties.path("ManagedPolicyArns")));
         for (JsonNode policy : properties.path("Policies")) {
             for (JsonNode statement : Repo.statements(policy.path("PolicyDocument"))) {
@@ -266,6 +266,16 @@ class TemplateFunctionsTest {
         JsonNode condition = Repo.template().path("Conditions").path(conditions.getFirst());
         assertEquals("[\"ExistingProfile\",\"attach-policy\"]", condition.toString(),
                 () -> "condition " + conditions.getFirst() + " must be !Equals [!Ref ExistingProfile, attach-policy]");
+    }
+
+    /** The role of the template's one instance profile: the instance role. */
+    private static String instanceRole() {
+        Map<String, JsonNode> profiles = Repo.resources("AWS::IAM::InstanceProfile");
+        assertEquals(1, profiles.size(), () -> "one instance profile: " + profiles.keySet());
+        List<String> roles = Repo.strings(profiles.values().iterator().next().path("Properties").path("Roles"));
+        assertEquals(1, roles.size());
+        assertTrue(Repo.resources("AWS::IAM::Role").containsKey(roles.getFirst()), "the profile's role is the template's");
+        return roles.getFirst();
     }
 
     /** The actions and, transitively, the dependent actions the reference lists for them. */

@@ -165,7 +165,7 @@ public final class Authorizer implements AutoCloseable {
     private Optional<AccessRequest> model(Call call) {
         return switch (call.service()) {
             case "ec2" -> ec2Requests.model(call.operation(), call.form());
-            case "events" -> serviceRequests.json(call.service(), call.operation(), call.json());
+            case "events", "states" -> serviceRequests.json(call.service(), call.operation(), call.json());
             default -> serviceRequests.query(call.service(), call.operation(), call.form());
         };
     }
@@ -215,6 +215,15 @@ public final class Authorizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Actions whose request names one resource of several types the reference marks required: a
+     * ListExecutions lists a state machine's executions or a Map Run's (stateMachineArn or mapRunArn);
+     * DescribeExecution describes a Standard execution or an Express one.
+     */
+    private static final Map<String, Set<String>> ONE_OF_REQUIRED = Map.of(
+            "states:ListExecutions", Set.of("statemachine", "maprun"),
+            "states:DescribeExecution", Set.of("execution", "express"));
+
     /** Every resource type of the request is one the reference lists for the action, and every required one is there. */
     private static void validate(ServiceReference.Action action, AccessRequest request) {
         Set<String> types = new LinkedHashSet<>();
@@ -225,8 +234,10 @@ public final class Authorizer implements AutoCloseable {
             }
             types.add(target.resourceType());
         }
+        Set<String> oneOf = ONE_OF_REQUIRED.getOrDefault(request.action(), Set.of());
+        boolean oneOfNamed = oneOf.stream().anyMatch(types::contains);
         for (ServiceReference.Row row : action.rows()) {
-            if (row.required() && !types.contains(row.resourceType())) {
+            if (row.required() && !types.contains(row.resourceType()) && !(oneOfNamed && oneOf.contains(row.resourceType()))) {
                 throw new UnmodelledRequestException("the model of " + request.action() + " omits its required resource type "
                         + row.resourceType());
             }

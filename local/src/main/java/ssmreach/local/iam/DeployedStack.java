@@ -34,8 +34,10 @@ public final class DeployedStack {
 
     private final Map<String, Role> roles;
     private final Map<String, Role> functionRoles;
+    private final String stateMachineArn;
 
-    private DeployedStack(Map<String, Role> roles, Map<String, Role> functionRoles) {
+    private DeployedStack(Map<String, Role> roles, Map<String, Role> functionRoles, String stateMachineArn) {
+        this.stateMachineArn = stateMachineArn;
         this.roles = roles;
         this.functionRoles = functionRoles;
     }
@@ -89,7 +91,13 @@ public final class DeployedStack {
                 functionRoles.put(resource.getKey(), roles.get(role.isArray() ? role.get(0).asText() : role.asText().split("\\.")[0]));
             }
         });
-        return new DeployedStack(Map.copyOf(roles), Map.copyOf(functionRoles));
+        String stateMachine = null;
+        for (Map.Entry<String, JsonNode> resource : (Iterable<Map.Entry<String, JsonNode>>) resources::fields) {
+            if ("AWS::StepFunctions::StateMachine".equals(resource.getValue().path("Type").asText())) {
+                stateMachine = refs.get(resource.getKey());
+            }
+        }
+        return new DeployedStack(Map.copyOf(roles), Map.copyOf(functionRoles), stateMachine);
     }
 
     /** The names and ARNs CloudFormation gives the resources of a stack named {@link #STACK_NAME}. */
@@ -124,11 +132,33 @@ public final class DeployedStack {
                 attributes.put(id + ".Arn", "arn:aws:logs" + prefix + "log-group:" + name + ":*");
             }
             case "AWS::StepFunctions::StateMachine" -> {
-                refs.put(id, "arn:aws:states" + prefix + "stateMachine:" + name);
-                attributes.put(id + ".Name", name);
+                // Named in the template (a Sub of the pseudo parameters), or named by CloudFormation.
+                JsonNode named = resource.path("Properties").path("StateMachineName");
+                String machine = named.isMissingNode() ? name
+                        : new CfnIntrinsics(refs, Map.of(), JSON.createObjectNode()).resolve(named).asText();
+                refs.put(id, "arn:aws:states" + prefix + "stateMachine:" + machine);
+                attributes.put(id + ".Name", machine);
+            }
+            case "AWS::SQS::Queue" -> {
+                refs.put(id, "https://sqs." + region + ".amazonaws.com/" + account + "/" + name);
+                attributes.put(id + ".Arn", "arn:aws:sqs" + prefix + name);
+                attributes.put(id + ".QueueName", name);
+            }
+            case "AWS::Events::Rule" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:events" + prefix + "rule/" + name);
+            }
+            case "AWS::Pipes::Pipe" -> {
+                refs.put(id, name);
+                attributes.put(id + ".Arn", "arn:aws:pipes" + prefix + "pipe/" + name);
             }
             default -> refs.put(id, name);
         }
+    }
+
+    /** The ARN of the stack's state machine (null if it has none). */
+    public String stateMachineArn() {
+        return stateMachineArn;
     }
 
     /** Every IAM role of the stack, by logical id. */

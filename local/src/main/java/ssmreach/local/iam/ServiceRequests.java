@@ -9,8 +9,8 @@ import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /**
- * What IAM, SNS (Query protocol) and EventBridge (JSON protocol) ask of IAM for the requests the
- * functions send; SSM's and STS's actions have no resource-level permissions and need no model.
+ * What IAM, SNS (Query protocol), EventBridge and Step Functions (JSON protocol) ask of IAM for the
+ * requests the functions send; SSM's and STS's actions have no resource-level permissions and need no model.
  */
 final class ServiceRequests {
     private final String region;
@@ -43,10 +43,22 @@ final class ServiceRequests {
         });
     }
 
-    /** A JSON-protocol request of EventBridge; empty when the operation has no model. */
+    /** A JSON-protocol request of EventBridge or Step Functions; empty when the operation has no model. */
     Optional<AccessRequest> json(String service, String operation, JsonNode body) {
-        if (!"events".equals(service) || !"PutEvents".equals(operation)) {
-            return Optional.empty();
+        String action = service + ":" + operation;
+        switch (action) {
+            case "states:ListExecutions" -> {
+                return Optional.of(new AccessRequest(action, List.of(new AccessRequest.Target("statemachine",
+                        body.path("stateMachineArn").asText(), Map.of())), Map.of()));
+            }
+            case "states:DescribeExecution" -> {
+                return Optional.of(new AccessRequest(action, List.of(new AccessRequest.Target("execution",
+                        body.path("executionArn").asText(), Map.of())), Map.of()));
+            }
+            case "events:PutEvents" -> { }
+            default -> {
+                return Optional.empty();
+            }
         }
         // Each bus is authorized with the sources and detail types of its entries (multi-valued keys).
         Map<String, List<JsonNode>> byBus = new java.util.TreeMap<>();

@@ -19,7 +19,8 @@ import ssmreach.local.scenario.TriggerRun;
  * The readable timeline of a run, printed as it happens: each state entered ({@code >}) and left
  * ({@code <}, with the time spent in it), each mutating AWS call the functions make ({@code +}),
  * failures ({@code !}), retries ({@code ~}) and catches ({@code ^}), times in ms since the
- * execution started. Lines of executions running at once carry their number.
+ * execution started. Lines of executions running at once carry their number; those of an
+ * execution it started (a batch's per VPC, the one that waits) carry that execution's name.
  */
 public final class Timeline implements ScenarioRunner.Listener {
     private static final Pattern REQUEST_FIELDS = Pattern.compile("^\\w+\\((.*)\\)$", Pattern.DOTALL);
@@ -62,9 +63,18 @@ public final class Timeline implements ScenarioRunner.Listener {
             return;
         }
         long at = event.timestamp().toEpochMilli() - starts.getOrDefault(trigger.number(), start);
-        String indent = event.nested() ? "    " : "";
+        if (event.type().equals("ChildExecution")) {
+            String name = event.json().path("execution").asText();
+            render(trigger, Execution.Event.of(event.json().path("event"), event.timestamp()), at, name + ": ", name + "/");
+        } else {
+            render(trigger, event, at, "", "");
+        }
+    }
+
+    private void render(Scenario.Trigger trigger, Execution.Event event, long at, String label, String keyPrefix) {
+        String indent = label + (event.nested() ? "    " : "");
         String state = event.state() + (event.json().has("index") ? " #" + event.json().get("index").asInt() : "");
-        String key = trigger.number() + "/" + state;
+        String key = trigger.number() + "/" + keyPrefix + state;
         switch (event.type()) {
             case "StateEntered" -> {
                 entered.put(key, event.timestamp().toEpochMilli());
@@ -84,7 +94,13 @@ public final class Timeline implements ScenarioRunner.Listener {
                     + event.json().path("catch").path("catcher").path("Next").asText("?"));
             case "MapIterationFailed", "ParallelBranchFailed" -> line(trigger, at, indent + "! "
                     + event.json().path("parentState").path("name").asText() + " iteration failed: " + event.error());
-            default -> { } // iteration starts and ends, execution end: the summary line says it
+            case "ExecutionSucceeded", "ExecutionFailed", "ExecutionTimeout", "ExecutionAborted" -> {
+                if (!label.isEmpty()) {
+                    line(trigger, at, label + "= " + event.type().substring("Execution".length()).toUpperCase()
+                            + (event.error() == null ? "" : " (" + event.error() + ")"));
+                }
+            }
+            default -> { } // iteration starts and ends, this execution's end: the summary line says it
         }
     }
 
