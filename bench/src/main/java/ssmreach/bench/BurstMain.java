@@ -46,20 +46,19 @@ public final class BurstMain {
             for (boolean remediated : new boolean[] {true, false}) {
                 System.err.println("burst: " + instances + " instances in " + launchSeconds + " s, VPCs "
                         + (remediated ? "remediated before" : "never remediated") + "...");
-                runs.add(burst.run(new InstanceBurst.Options(instances, launchSeconds, 3, 10, 12, share, remediated)));
+                JsonNode run = burst.run(new InstanceBurst.Options(instances, launchSeconds, 3, 10, 12, share, remediated));
+                runs.add(run);
+                stdout.println(table(run));
             }
         } finally {
             System.out.close();
             System.setOut(stdout);
         }
         Files.writeString(out.resolve("burst.json"), Bench.MAPPER.writeValueAsString(results));
-        for (JsonNode run : runs) {
-            System.out.println(table(run));
-        }
         System.out.println("results: " + out.resolve("burst.json"));
     }
 
-    /** One run as a table; "fits": the calls fit a token bucket at the target rate ({@link InstanceBurst#fitsBucket}). */
+    /** One run as a table; "fits": the calls fit ApiRateShare of EC2's bucket for the API ({@link InstanceBurst#fitsBucket}). */
     static String table(JsonNode run) {
         StringBuilder text = new StringBuilder();
         text.append(String.format("%nBurst: %d instances in %d s across %d subnets of %d VPCs (%s), and %d CreateSubnet at once; "
@@ -87,6 +86,10 @@ public final class BurstMain {
         text.append(String.format("  Online %d of %d; duplicate associations %d, duplicate endpoints %d; EC2 calls throttled %d%n",
                 run.path("online").asInt(), run.path("instances").asInt(), run.path("duplicateAssociations").asInt(),
                 run.path("duplicateEndpoints").asInt(), run.path("throttled").asInt()));
+        for (JsonNode failure : run.path("failures")) {
+            text.append(String.format("  failed: %s in %s: %s%n", failure.path("error").asText(), failure.path("lastState").asText(),
+                    failure.path("cause").asText()));
+        }
         return text.toString();
     }
 }

@@ -1,5 +1,6 @@
 package ssmreach.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.IamInstanceProfileAssociation;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
@@ -116,8 +118,9 @@ final class InstanceBurst {
                     parents.add(threads.submit(() -> delivery.pump(workflow).orElseThrow()));
                 }
                 observe(ssm, launched, profiled, online);
-                boolean parentsDone = parents.stream().allMatch(Future::isDone);
-                if (!launching.get() && waiting == 0 && parentsDone && online.size() == options.instances()) {
+                // Every execution, the waits included, has ended once its batch's has: nothing more will come online.
+                boolean ended = !parents.isEmpty() && parents.stream().allMatch(Future::isDone);
+                if (!launching.get() && waiting == 0 && ended) {
                     break;
                 }
                 Thread.sleep(1000);
@@ -162,7 +165,8 @@ final class InstanceBurst {
         requests.forEach(r -> byApi.computeIfAbsent(r.api(), k -> new ArrayList<>()).add(r.atNanos()));
         byApi.forEach((api, times) -> {
             Collections.sort(times);
-            double refill = Ec2Throttling.bucketOf(api, Map.of("Filter.1.Name", "x")).refillPerSecond();
+            Ec2Throttling.Bucket bucket = Ec2Throttling.bucketOf(api, Map.of("Filter.1.Name", "x"));
+            double refill = bucket.refillPerSecond();
             double target = refill * options.share();
             double peak1 = peak(times, 1);
             double peak60 = peak(times, 60) / 60;
@@ -171,7 +175,7 @@ final class InstanceBurst {
                             && r.throttled()).count())
                     .put("peakPerSecond", peak1).put("peakPerSecondOver60s", round(peak60)).put("meanPerSecond", round(times.size() / active))
                     .put("refillPerSecond", refill).put("targetPerSecond", round(target))
-                    .put("withinTarget", fitsBucket(times, target));
+                    .put("capacity", bucket.capacity()).put("withinTarget", fitsBucket(times, bucket, options.share()));
         });
         result.put("throttled", requests.stream().filter(Ec2Throttling.Request::throttled).count());
         long parents = executions.size();
@@ -181,6 +185,14 @@ final class InstanceBurst {
         long transitions = executions.stream().mapToLong(e -> e.events().stream().filter(event -> event.type().equals("StateEntered")).count()
                 + e.children().values().stream().mapToLong(c -> c.events().stream().filter(event -> event.type().equals("StateEntered"))
                         .count()).sum()).sum();
+        ArrayNode failures = result.putArray("failures");
+        Stream.concat(executions.stream(), children.stream()).filter(e -> !e.succeeded()).limit(20)
+                .forEach(e -> failures.addObject().put("error", e.error()).put("cause", e.cause() == null ? null
+                        : e.cause().substring(0, Math.min(400, e.cause().length()))).put("lastState", e.path().isEmpty() ? null
+                        : e.path().getLast()));
+        // What each batch says of its VPCs (outcome, execution; a failed one's error) and the instances it found gone.
+        ArrayNode batches = result.putArray("batches");
+        executions.forEach(e -> batches.addObject().put("status", e.status().name()).set("output", e.output()));
         result.put("batchExecutions", parents).put("vpcExecutions", children.size() - waiting).put("waitExecutions", waiting)
                 .put("failedExecutions", failed).put("stateTransitions", transitions)
                 .put("transitionCostUsd", round(transitions * Double.parseDouble(Scenarios.STATES_PRICE_PER_1000_TRANSITIONS_USD) / 1000));
@@ -206,14 +218,14 @@ final class InstanceBurst {
     }
 
     /**
-     * Whether the calls fit a token bucket refilled at {@code rate} holding one second of it (at
-     * least one call): EC2's own limiter, at the target rate. For DescribeInstances at 5 a second,
-     * 5 calls at once and then 5 a second; for CreateVpcEndpoint at 0.075, one call every 13.3 s.
-     * A call arriving a few milliseconds early (the network between the pacer and the local AWS)
-     * is allowed for: 2 % of a token.
+     * Whether the calls fit a token bucket of {@code share} of EC2's own for the API (capacity and
+     * refill, at least one token): what is left of EC2's bucket for the rest of the account is then
+     * never less than {@code 1 - share} of it. A call arriving a few milliseconds early (the network
+     * between the pacer and the local AWS) is allowed for: 2 % of a token.
      */
-    static boolean fitsBucket(List<Long> sorted, double rate) {
-        double capacity = Math.max(1, rate);
+    static boolean fitsBucket(List<Long> sorted, Ec2Throttling.Bucket ec2, double share) {
+        double capacity = Math.max(1, ec2.capacity() * share);
+        double rate = ec2.refillPerSecond() * share;
         double tokens = capacity;
         long last = sorted.isEmpty() ? 0 : sorted.getFirst();
         for (long at : sorted) {

@@ -31,6 +31,6 @@ public final class LocalAwsExtension implements BeforeEachCallback, ParameterRes
 
     private static LocalAws aws(ExtensionContext context) {
         return context.getRoot().getStore(NAMESPACE).computeIfAbsent("aws",
-                key -> LocalAws.start(Path.of("target", "moto.log")), LocalAws.class);
+                key -> LocalAws.start(Path.of("target", "moto-" + System.getProperty("ssmreach.fork", "1") + ".log")), LocalAws.class);
     }
 }
