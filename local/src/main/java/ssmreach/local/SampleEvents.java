@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.List;
 
 /** The sample events of events/ (CreateSubnet, instance running, the route calls), made about resources of the local AWS, as EventBridge would deliver them. */
 public final class SampleEvents {
@@ -32,18 +33,18 @@ public final class SampleEvents {
 
     /** events/create-route.json: a 0.0.0.0/0 route in this table to this gateway (igw-…, nat-… or another target). */
     public static String createRoute(String routeTable, String target) {
-        ObjectNode event = read("events/create-route.json");
-        ObjectNode request = (ObjectNode) event.get("detail").get("requestParameters");
-        request.remove("natGatewayId");
-        request.put("routeTableId", routeTable).put(target.startsWith("nat-") ? "natGatewayId" : "gatewayId", target);
-        return event.toString();
+        return routeTo("events/create-route.json", routeTable, target);
     }
 
     /** events/replace-route.json: the 0.0.0.0/0 route of this table now to this gateway. */
     public static String replaceRoute(String routeTable, String target) {
-        ObjectNode event = read("events/replace-route.json");
+        return routeTo("events/replace-route.json", routeTable, target);
+    }
+
+    private static String routeTo(String file, String routeTable, String target) {
+        ObjectNode event = read(file);
         ObjectNode request = (ObjectNode) event.get("detail").get("requestParameters");
-        request.remove("gatewayId");
+        request.remove(List.of("natGatewayId", "gatewayId"));
         request.put("routeTableId", routeTable).put(target.startsWith("nat-") ? "natGatewayId" : "gatewayId", target);
         return event.toString();
     }

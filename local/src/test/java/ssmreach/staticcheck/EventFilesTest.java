@@ -146,14 +146,8 @@ class EventFilesTest {
     void cloudTrailEventHasWhatParseTriggerReads(String file) throws IOException {
         JsonNode event = read(file);
 
-        assertEquals("aws.ec2", event.path("source").asText());
-        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
-        assertEquals(ACCOUNT, event.path("account").asText());
-        assertEquals(REGION, event.path("region").asText());
-        JsonNode detail = event.path("detail");
-        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
+        JsonNode detail = cloudTrailDetail(event);
         assertEquals("CreateSubnet", detail.path("eventName").asText());
-        assertEquals(REGION, detail.path("awsRegion").asText());
 
         Target target = parseTrigger(event);
         if (detail.hasNonNull("errorCode")) {
@@ -180,13 +174,7 @@ class EventFilesTest {
     void routeEventHasWhatParseTriggerReads(String file) throws IOException {
         JsonNode event = read(file);
 
-        assertEquals("aws.ec2", event.path("source").asText());
-        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
-        assertEquals(ACCOUNT, event.path("account").asText());
-        assertEquals(REGION, event.path("region").asText());
-        JsonNode detail = event.path("detail");
-        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
-        assertEquals(REGION, detail.path("awsRegion").asText());
+        JsonNode detail = cloudTrailDetail(event);
         String eventName = detail.path("eventName").asText();
         JsonNode request = detail.path("requestParameters");
         JsonNode response = detail.path("responseElements");
@@ -346,6 +334,18 @@ class EventFilesTest {
         Set<String> declared = new TreeSet<>(Repo.fieldNames(
                 Repo.template().path("Globals").path("Function").path("Environment").path("Variables")));
         assertTrue(declared.containsAll(read), () -> "Settings reads " + read + "; template declares " + declared);
+    }
+
+    /** The detail of an EC2 call as EventBridge delivers it from CloudTrail, in this account and Region. */
+    private static JsonNode cloudTrailDetail(JsonNode event) {
+        assertEquals("aws.ec2", event.path("source").asText());
+        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
+        assertEquals(ACCOUNT, event.path("account").asText());
+        assertEquals(REGION, event.path("region").asText());
+        JsonNode detail = event.path("detail");
+        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
+        assertEquals(REGION, detail.path("awsRegion").asText());
+        return detail;
     }
 
     private static Target parseTrigger(JsonNode input) throws IOException {
