@@ -92,8 +92,13 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
         List<Target> groups = new ArrayList<>();
         for (Map.Entry<String, Set<String>> vpc : sources.entrySet()) {
             String source = vpc.getValue().size() == 1 ? vpc.getValue().iterator().next() : "events";
-            groups.add(new Target(source, vpc.getKey(), List.copyOf(subnets.getOrDefault(vpc.getKey(), Set.of())),
-                    List.copyOf(instances.getOrDefault(vpc.getKey(), Set.of())), batch.dryRun(), false, null));
+            List<String> vpcSubnets = List.copyOf(subnets.getOrDefault(vpc.getKey(), Set.of()));
+            List<String> vpcInstances = List.copyOf(instances.getOrDefault(vpc.getKey(), Set.of()));
+            // A group names at most a batch's worth of subnets (a main table may have more): the rest in further groups.
+            for (int from = 0; from == 0 || from < vpcSubnets.size(); from += TriggerParser.MAX_BATCH) {
+                groups.add(new Target(source, vpc.getKey(), vpcSubnets.subList(from, Math.min(vpcSubnets.size(), from + TriggerParser.MAX_BATCH)),
+                        from == 0 ? vpcInstances : List.of(), batch.dryRun(), false, null));
+            }
         }
         return new TargetGroups(groups, ids.stream().filter(id -> !found.contains(id)).toList(), ignored.stream().distinct().toList());
     }

@@ -203,6 +203,23 @@ class GroupTargetsHandlerTest {
         assertEquals(List.of(200, 50), requests.getAllValues().stream().map(r -> r.filters().getFirst().values().size()).toList());
     }
 
+    @Test
+    void aMainTableWithMoreSubnetsThanAGroupTakesIsSplitIntoGroups() {
+        RouteTable main = table(MAIN, VPC_A, association("rtbassoc-0000000000000000c", null, true));
+        tables(main);
+        List<Subnet> many = IntStream.range(0, 230).mapToObj(n -> subnet(String.format("subnet-%017x", n))).toList();
+        when(ec2.describeSubnets(any(DescribeSubnetsRequest.class))).thenReturn(DescribeSubnetsResponse.builder().subnets(many).build());
+        described(instance("i-0000000000000000a", VPC_A));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(MAIN, List.of(), null, false), running("i-0000000000000000a")));
+
+        assertEquals(List.of(100, 100, 30), groups.groups().stream().map(g -> g.subnetIds().size()).toList());
+        assertEquals(List.of(List.of("i-0000000000000000a"), List.of(), List.of()),
+                groups.groups().stream().map(Target::instanceIds).toList(), "the instances go with the first group");
+        assertEquals(230, groups.groups().stream().flatMap(g -> g.subnetIds().stream()).distinct().count());
+        assertEquals(List.of(VPC_A), groups.groups().stream().map(Target::vpcId).distinct().toList());
+    }
+
     private void tables(RouteTable... tables) {
         when(ec2.describeRouteTables(any(DescribeRouteTablesRequest.class)))
                 .thenReturn(DescribeRouteTablesResponse.builder().routeTables(tables).build());
