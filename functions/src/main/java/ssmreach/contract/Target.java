@@ -9,16 +9,31 @@ import java.util.List;
  * names why there is nothing to do (a failed CreateSubnet call, an instance not running);
  * {@code diagnose} asks for a diagnosis only. A batch of events (source {@code batch}) carries
  * one target per event in {@code batch}; each VPC of it then runs as an execution of its own.
+ * A route change of a batch names its route table ({@code routeTableId}), and for a replaced
+ * association the new association ({@code associationId}): the batch resolves them to the
+ * subnets whose route may have changed.
  */
 public record Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,
                      boolean dryRun, boolean diagnose, String ignored,
-                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Target> batch) {
+                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Target> batch,
+                     String routeTableId, String associationId) {
     public static final String BATCH = "batch";
+    public static final String ROUTE_CHANGE = "RouteChange";
 
     public Target {
         subnetIds = subnetIds == null ? List.of() : List.copyOf(subnetIds);
         instanceIds = instanceIds == null ? List.of() : List.copyOf(instanceIds);
         batch = batch == null ? List.of() : List.copyOf(batch);
+    }
+
+    public Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,
+                  boolean dryRun, boolean diagnose, String ignored, List<Target> batch) {
+        this(source, vpcId, subnetIds, instanceIds, dryRun, diagnose, ignored, batch, null, null);
+    }
+
+    /** A route change of a batch: its route table, the subnet it associated or the association it made, if any. */
+    public static Target routeChange(String routeTableId, List<String> subnetIds, String associationId, boolean dryRun) {
+        return new Target(ROUTE_CHANGE, null, subnetIds, List.of(), dryRun, false, null, List.of(), routeTableId, associationId);
     }
 
     public Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,

@@ -5,12 +5,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.RouteTable;
+import software.amazon.awssdk.services.ec2.model.RouteTableAssociation;
+import software.amazon.awssdk.services.ec2.model.Subnet;
 import ssmreach.contract.Target;
 import ssmreach.contract.TargetGroups;
 import ssmreach.core.Clients;
@@ -22,8 +26,12 @@ import ssmreach.core.Twins;
 /**
  * Groups a batch of triggers by VPC, so that each VPC is evaluated once however many of its
  * subnets and instances the batch holds: a CreateSubnet event names its VPC; instances are read in
- * one filtered call per 200 of them (the filter's limit). Repeated events (EventBridge delivers at
- * least once) count once.
+ * one filtered call per 200 of them (the filter's limit). A route change names a route table: the
+ * tables are read in one filtered call per 200, each resolved to the subnets whose route may have
+ * changed (its explicitly associated subnets; for a VPC's main table also the subnets without an
+ * explicit association, read with one more call each for the VPC's tables and subnets). A table or
+ * association that no longer exists is reported, not an error. Repeated events (EventBridge
+ * delivers at least once) count once; the calls do not grow with the number of events.
  */
 public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
     /** The most values one EC2 filter takes. */
@@ -59,8 +67,11 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
         Map<String, Set<String>> instances = new TreeMap<>();
         Map<String, Set<String>> sources = new TreeMap<>();
         Set<String> wanted = new LinkedHashSet<>();
+        List<String> ignored = new ArrayList<>();
+        List<Target> routeChanges = batch.batch().stream().filter(t -> t.routeTableId() != null).toList();
+        resolveRoutes(routeChanges, subnets, sources, ignored);
         for (Target target : batch.batch()) {
-            if (target.vpcId() != null && !target.subnetIds().isEmpty()) {
+            if (target.routeTableId() == null && target.vpcId() != null && !target.subnetIds().isEmpty()) {
                 subnets.computeIfAbsent(target.vpcId(), v -> new LinkedHashSet<>()).addAll(target.subnetIds());
                 sources.computeIfAbsent(target.vpcId(), v -> new TreeSet<>()).add(target.source());
             }
@@ -81,10 +92,110 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
         List<Target> groups = new ArrayList<>();
         for (Map.Entry<String, Set<String>> vpc : sources.entrySet()) {
             String source = vpc.getValue().size() == 1 ? vpc.getValue().iterator().next() : "events";
-            groups.add(new Target(source, vpc.getKey(), List.copyOf(subnets.getOrDefault(vpc.getKey(), Set.of())),
-                    List.copyOf(instances.getOrDefault(vpc.getKey(), Set.of())), batch.dryRun(), false, null));
+            List<String> vpcSubnets = List.copyOf(subnets.getOrDefault(vpc.getKey(), Set.of()));
+            List<String> vpcInstances = List.copyOf(instances.getOrDefault(vpc.getKey(), Set.of()));
+            // A group names at most a batch's worth of subnets (a main table may have more): the rest in further groups.
+            for (int from = 0; from == 0 || from < vpcSubnets.size(); from += TriggerParser.MAX_BATCH) {
+                groups.add(new Target(source, vpc.getKey(), vpcSubnets.subList(from, Math.min(vpcSubnets.size(), from + TriggerParser.MAX_BATCH)),
+                        from == 0 ? vpcInstances : List.of(), batch.dryRun(), false, null));
+            }
         }
-        return new TargetGroups(groups, ids.stream().filter(id -> !found.contains(id)).toList());
+        return new TargetGroups(groups, ids.stream().filter(id -> !found.contains(id)).toList(), ignored.stream().distinct().toList());
+    }
+
+    /** The subnets of each route change, by VPC; what cannot be resolved goes to {@code ignored} with the reason. */
+    private void resolveRoutes(List<Target> changes, Map<String, Set<String>> subnets, Map<String, Set<String>> sources,
+                               List<String> ignored) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        Map<String, RouteTable> tables = new TreeMap<>();
+        List<String> tableIds = changes.stream().map(Target::routeTableId).distinct().toList();
+        for (RouteTable table : describeRouteTables("route-table-id", tableIds)) {
+            tables.put(table.routeTableId(), table);
+        }
+        // A main table's subnets are those of its VPC without an explicit association: read once for all such VPCs.
+        Set<String> mainVpcs = new TreeSet<>();
+        for (Target change : changes) {
+            RouteTable table = tables.get(change.routeTableId());
+            if (table != null && (change.associationId() == null ? isMain(table)
+                    : association(table, change.associationId()).map(a -> Boolean.TRUE.equals(a.main())).orElse(false))) {
+                mainVpcs.add(table.vpcId());
+            }
+        }
+        Map<String, Set<String>> implicit = implicitSubnets(mainVpcs);
+        for (Target change : changes) {
+            RouteTable table = tables.get(change.routeTableId());
+            if (table == null) {
+                ignored.add("route table " + change.routeTableId() + " no longer exists");
+                continue;
+            }
+            Set<String> affected = new TreeSet<>();
+            if (change.associationId() != null) {
+                Optional<RouteTableAssociation> association = association(table, change.associationId());
+                if (association.isEmpty()) {
+                    ignored.add("association " + change.associationId() + " of " + table.routeTableId() + " no longer exists");
+                    continue;
+                }
+                if (Boolean.TRUE.equals(association.get().main())) {
+                    affected.addAll(implicit.getOrDefault(table.vpcId(), Set.of()));
+                } else if (association.get().subnetId() != null) {
+                    affected.add(association.get().subnetId());
+                }
+            } else if (!change.subnetIds().isEmpty()) {
+                affected.addAll(change.subnetIds());
+            } else {
+                table.associations().stream().map(RouteTableAssociation::subnetId).filter(java.util.Objects::nonNull).forEach(affected::add);
+                if (isMain(table)) {
+                    affected.addAll(implicit.getOrDefault(table.vpcId(), Set.of()));
+                }
+            }
+            if (affected.isEmpty()) {
+                ignored.add("no subnet uses route table " + table.routeTableId());
+                continue;
+            }
+            subnets.computeIfAbsent(table.vpcId(), v -> new LinkedHashSet<>()).addAll(affected);
+            sources.computeIfAbsent(table.vpcId(), v -> new TreeSet<>()).add(Target.ROUTE_CHANGE);
+        }
+    }
+
+    /** Per VPC, its subnets that no route table names explicitly (they use the main table). */
+    private Map<String, Set<String>> implicitSubnets(Set<String> vpcs) {
+        Map<String, Set<String>> implicit = new TreeMap<>();
+        if (vpcs.isEmpty()) {
+            return implicit;
+        }
+        List<String> ids = List.copyOf(vpcs);
+        Set<String> explicit = new TreeSet<>();
+        describeRouteTables("vpc-id", ids).forEach(table -> table.associations().stream().map(RouteTableAssociation::subnetId)
+                .filter(java.util.Objects::nonNull).forEach(explicit::add));
+        for (int from = 0; from < ids.size(); from += FILTER_VALUES) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + FILTER_VALUES));
+            for (Subnet subnet : ec2.describeSubnetsPaginator(r -> r.filters(Filter.builder().name("vpc-id").values(chunk).build())).subnets()) {
+                if (!explicit.contains(subnet.subnetId())) {
+                    implicit.computeIfAbsent(subnet.vpcId(), v -> new TreeSet<>()).add(subnet.subnetId());
+                }
+            }
+        }
+        return implicit;
+    }
+
+    private List<RouteTable> describeRouteTables(String filter, List<String> values) {
+        List<RouteTable> tables = new ArrayList<>();
+        for (int from = 0; from < values.size(); from += FILTER_VALUES) {
+            List<String> chunk = values.subList(from, Math.min(values.size(), from + FILTER_VALUES));
+            ec2.describeRouteTablesPaginator(r -> r.filters(Filter.builder().name(filter).values(chunk).build())).routeTables()
+                    .forEach(tables::add);
+        }
+        return tables;
+    }
+
+    private static boolean isMain(RouteTable table) {
+        return table.associations().stream().anyMatch(a -> Boolean.TRUE.equals(a.main()));
+    }
+
+    private static Optional<RouteTableAssociation> association(RouteTable table, String associationId) {
+        return table.associations().stream().filter(a -> associationId.equals(a.routeTableAssociationId())).findFirst();
     }
 
     private List<Instance> describe(List<String> instanceIds) {

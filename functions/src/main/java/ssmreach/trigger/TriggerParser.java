@@ -15,7 +15,11 @@ import ssmreach.core.Settings;
  * the EC2 instance state-change event as EventBridge delivers them; a batch of such events as the
  * pipe from the trigger queue delivers them (a JSON array of SQS messages whose bodies are the
  * events); one VPC's group of a batch ({@code {"target": {...}}}, what a batch execution starts
- * for each VPC); or a manual input ({@code subnetId}, {@code vpcId} or {@code instanceId};
+ * for each VPC); the CloudTrail route calls ({@code CreateRoute}, {@code ReplaceRoute},
+ * {@code DeleteRoute}, {@code AssociateRouteTable}, {@code ReplaceRouteTableAssociation},
+ * {@code DisassociateRouteTable}), which name a route table that the batch's next state resolves to
+ * its subnets (alone, such an event is a batch of one); or a manual input ({@code subnetId},
+ * {@code vpcId} or {@code instanceId};
  * optional {@code dryRun}, and {@code diagnose} with an instance). Everything is checked here,
  * before any AWS call: unknown fields, id formats, account and Region.
  */
@@ -23,11 +27,16 @@ public final class TriggerParser {
     static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
     static final Pattern VPC_ID = Pattern.compile("vpc-[0-9a-f]{8}([0-9a-f]{9})?");
     static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8}([0-9a-f]{9})?");
+    static final Pattern ROUTE_TABLE_ID = Pattern.compile("rtb-[0-9a-f]{8}([0-9a-f]{9})?");
+    static final Pattern ASSOCIATION_ID = Pattern.compile("rtbassoc-[0-9a-f]{8}([0-9a-f]{9})?");
+    /** The CloudTrail calls that may change a subnet's route (its table's routes, or which table it uses). */
+    static final Set<String> ROUTE_EVENTS = Set.of("CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable",
+            "ReplaceRouteTableAssociation", "DisassociateRouteTable");
     private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose");
     private static final Set<String> TARGET_FIELDS = Set.of("subnetId", "vpcId", "instanceId");
     /** A Target as the batch execution writes it (diagnose is always false there). */
     private static final Set<String> GROUP_FIELDS = Set.of("source", "vpcId", "subnetIds", "instanceIds", "dryRun", "diagnose");
-    private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", "events");
+    private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", Target.ROUTE_CHANGE, "events");
     /** The field Step Functions adds to the input of an execution another one started. */
     private static final String STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
     /** As many events as the pipe delivers at most in one batch (its BatchSize). */
@@ -52,7 +61,14 @@ public final class TriggerParser {
         if (input.has("target")) {
             return fromGroup(input);
         }
-        return input.has("detail-type") || input.has("source") ? fromEvent(input) : fromManual(input);
+        if (!input.has("detail-type") && !input.has("source")) {
+            return fromManual(input);
+        }
+        Target target = fromEvent(input);
+        // A route change names a route table, not subnets: the batch's GroupTargets resolves it.
+        return Target.ROUTE_CHANGE.equals(target.source()) && target.ignored() == null
+                ? new Target(Target.BATCH, null, List.of(), List.of(), settings.dryRun(), false, null, List.of(target))
+                : target;
     }
 
     /**
@@ -151,13 +167,17 @@ public final class TriggerParser {
             return fromStateChange(event, detail);
         }
         String eventName = detail.path("eventName").asText("");
-        if (!"aws.ec2".equals(source) || !CLOUDTRAIL.equals(detailType) || !"CreateSubnet".equals(eventName)
+        if (!"aws.ec2".equals(source) || !CLOUDTRAIL.equals(detailType)
+                || !("CreateSubnet".equals(eventName) || ROUTE_EVENTS.contains(eventName))
                 || !"ec2.amazonaws.com".equals(detail.path("eventSource").asText(""))) {
             throw new UnsupportedEventException("Unsupported event: source '" + abbreviate(source) + "', detail-type '"
                     + abbreviate(detailType) + "', eventName '" + abbreviate(eventName)
-                    + "'; expected the CloudTrail CreateSubnet call or an EC2 instance state-change of aws.ec2");
+                    + "'; expected a CloudTrail CreateSubnet or route call or an EC2 state-change");
         }
         checkHome(text(event, "account"), text(event, "region"));
+        if (ROUTE_EVENTS.contains(eventName)) {
+            return fromRouteCall(eventName, detail);
+        }
         if (detail.hasNonNull("errorCode")) {
             return Target.ignored("CreateSubnet", settings.dryRun(),
                     "the CreateSubnet call failed (" + abbreviate(detail.get("errorCode").asText()) + "): no subnet was created");
@@ -166,6 +186,43 @@ public final class TriggerParser {
         String subnetId = id(subnet.path("subnetId"), SUBNET_ID, "detail.responseElements.subnet.subnetId");
         String vpcId = subnet.hasNonNull("vpcId") ? id(subnet.get("vpcId"), VPC_ID, "detail.responseElements.subnet.vpcId") : null;
         return new Target("CreateSubnet", vpcId, List.of(subnetId), settings.dryRun(), null);
+    }
+
+    /**
+     * A route call: the route table whose subnets may have changed route (for AssociateRouteTable
+     * the subnet it associated, for ReplaceRouteTableAssociation the new association, which may be
+     * the VPC's main one). DisassociateRouteTable names only an association that no longer exists
+     * once the call succeeded, so neither the subnet nor its VPC can be told: it is ignored with
+     * that reason. An edge association (a gateway, not a subnet) changes no subnet's route.
+     */
+    private Target fromRouteCall(String eventName, JsonNode detail) {
+        if (detail.hasNonNull("errorCode")) {
+            return Target.ignored(Target.ROUTE_CHANGE, settings.dryRun(), "the " + eventName + " call failed ("
+                    + abbreviate(detail.get("errorCode").asText()) + "): no route changed");
+        }
+        JsonNode request = detail.path("requestParameters");
+        if (!request.isObject()) {
+            throw new InvalidInputException("detail.requestParameters of a " + eventName + " call must be an object");
+        }
+        if ("DisassociateRouteTable".equals(eventName)) {
+            String association = id(request.get("associationId"), ASSOCIATION_ID, "detail.requestParameters.associationId");
+            return Target.ignored(Target.ROUTE_CHANGE, settings.dryRun(), "DisassociateRouteTable of " + association
+                    + " names neither the subnet nor its VPC: the subnet is evaluated by the next trigger that names it");
+        }
+        String table = id(request.get("routeTableId"), ROUTE_TABLE_ID, "detail.requestParameters.routeTableId");
+        return switch (eventName) {
+            case "AssociateRouteTable" -> {
+                if (!request.has("subnetId")) {
+                    yield Target.ignored(Target.ROUTE_CHANGE, settings.dryRun(), "AssociateRouteTable of " + table
+                            + " with a gateway (an edge association) changes no subnet's route");
+                }
+                yield Target.routeChange(table, List.of(id(request.get("subnetId"), SUBNET_ID, "detail.requestParameters.subnetId")),
+                        null, settings.dryRun());
+            }
+            case "ReplaceRouteTableAssociation" -> Target.routeChange(table, List.of(), id(detail.path("responseElements")
+                    .get("newAssociationId"), ASSOCIATION_ID, "detail.responseElements.newAssociationId"), settings.dryRun());
+            default -> Target.routeChange(table, List.of(), null, settings.dryRun());
+        };
     }
 
     /** Only {@code running} instances get a profile; a pending one comes back as running. */

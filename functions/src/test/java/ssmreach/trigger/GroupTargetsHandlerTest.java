@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.verifyNoMoreInteractions;
 import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
 
@@ -17,7 +18,14 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.DescribeRouteTablesRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeRouteTablesResponse;
+import software.amazon.awssdk.services.ec2.model.DescribeSubnetsRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeSubnetsResponse;
 import software.amazon.awssdk.services.ec2.model.Reservation;
+import software.amazon.awssdk.services.ec2.model.RouteTable;
+import software.amazon.awssdk.services.ec2.model.RouteTableAssociation;
+import software.amazon.awssdk.services.ec2.model.Subnet;
 import ssmreach.SdkMocks;
 import ssmreach.contract.Target;
 import ssmreach.contract.TargetGroups;
@@ -85,6 +93,148 @@ class GroupTargetsHandlerTest {
     @Test
     void onlyABatchIsGrouped() {
         assertThrows(InvalidInputException.class, () -> handler.handle(running("i-0000000000000000a")));
+    }
+
+    // ---------------------------------------------------------------- route changes
+
+    private static final String TABLE = "rtb-0000000000000000a";
+    private static final String MAIN = "rtb-0000000000000000b";
+
+    @Test
+    void aRouteChangeReEvaluatesTheTablesSubnetsInOneCall() {
+        tables(table(TABLE, VPC_A, association("rtbassoc-0000000000000000a", "subnet-0000000000000000a", false),
+                association("rtbassoc-0000000000000000b", "subnet-0000000000000000b", false)));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(TABLE, List.of(), null, false),
+                Target.routeChange(TABLE, List.of(), null, false)));
+
+        assertEquals(List.of(new Target(Target.ROUTE_CHANGE, VPC_A, List.of("subnet-0000000000000000a", "subnet-0000000000000000b"),
+                List.of(), false, false, null)), groups.groups());
+        assertEquals(List.of(), groups.ignored());
+        ArgumentCaptor<DescribeRouteTablesRequest> request = ArgumentCaptor.forClass(DescribeRouteTablesRequest.class);
+        verify(ec2).describeRouteTables(request.capture());
+        assertEquals("route-table-id", request.getValue().filters().getFirst().name());
+        assertEquals(List.of(TABLE), request.getValue().filters().getFirst().values(), "one call, each table once");
+        verifyNoMoreInteractions(ec2);
+    }
+
+    @Test
+    void theMainTablesChangeAlsoReachesTheSubnetsWithoutAnExplicitAssociation() {
+        RouteTable main = table(MAIN, VPC_A, association("rtbassoc-0000000000000000c", null, true));
+        RouteTable other = table(TABLE, VPC_A, association("rtbassoc-0000000000000000a", "subnet-0000000000000000a", false));
+        when(ec2.describeRouteTables(any(DescribeRouteTablesRequest.class))).thenAnswer(call -> {
+            DescribeRouteTablesRequest request = call.getArgument(0);
+            return DescribeRouteTablesResponse.builder().routeTables("vpc-id".equals(request.filters().getFirst().name())
+                    ? List.of(main, other) : List.of(main)).build();
+        });
+        when(ec2.describeSubnets(any(DescribeSubnetsRequest.class))).thenReturn(DescribeSubnetsResponse.builder().subnets(
+                subnet("subnet-0000000000000000a"), subnet("subnet-0000000000000000c"), subnet("subnet-0000000000000000d")).build());
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(MAIN, List.of(), null, false)));
+
+        assertEquals(List.of(new Target(Target.ROUTE_CHANGE, VPC_A, List.of("subnet-0000000000000000c", "subnet-0000000000000000d"),
+                List.of(), false, false, null)), groups.groups(), "the explicitly associated subnet keeps its own table");
+        verify(ec2, times(2)).describeRouteTables(any(DescribeRouteTablesRequest.class));
+        ArgumentCaptor<DescribeSubnetsRequest> subnets = ArgumentCaptor.forClass(DescribeSubnetsRequest.class);
+        verify(ec2).describeSubnets(subnets.capture());
+        assertEquals(List.of(VPC_A), subnets.getValue().filters().getFirst().values());
+    }
+
+    @Test
+    void anAssociationReEvaluatesItsSubnetOnly() {
+        tables(table(TABLE, VPC_A, association("rtbassoc-0000000000000000a", "subnet-0000000000000000a", false),
+                association("rtbassoc-0000000000000000b", "subnet-0000000000000000b", false)));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(TABLE, List.of("subnet-0000000000000000b"), null, false),
+                new Target("CreateSubnet", VPC_A, List.of("subnet-0000000000000000e"), false, null)));
+
+        assertEquals(List.of(new Target("events", VPC_A, List.of("subnet-0000000000000000b", "subnet-0000000000000000e"),
+                List.of(), false, false, null)), groups.groups());
+    }
+
+    @Test
+    void aReplacedAssociationReachesItsSubnetOrTheMainTablesSubnets() {
+        RouteTable table = table(TABLE, VPC_A, association("rtbassoc-0000000000000000a", "subnet-0000000000000000a", false),
+                association("rtbassoc-0000000000000000b", "subnet-0000000000000000b", false));
+        tables(table);
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(TABLE, List.of(), "rtbassoc-0000000000000000b", false),
+                Target.routeChange(TABLE, List.of(), "rtbassoc-0000000000000000f", false)));
+
+        assertEquals(List.of(new Target(Target.ROUTE_CHANGE, VPC_A, List.of("subnet-0000000000000000b"), List.of(), false, false, null)),
+                groups.groups());
+        assertEquals(List.of("association rtbassoc-0000000000000000f of " + TABLE + " no longer exists"), groups.ignored());
+    }
+
+    @Test
+    void aTableThatNoLongerExistsIsIgnoredAndTheRestGoesOn() {
+        tables(table(TABLE, VPC_B, association("rtbassoc-0000000000000000a", "subnet-0000000000000000a", false)));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange("rtb-0000000000000000e", List.of(), null, false),
+                Target.routeChange(TABLE, List.of(), null, false), Target.routeChange("rtb-0000000000000000f", List.of(), null, false)));
+
+        assertEquals(List.of(new Target(Target.ROUTE_CHANGE, VPC_B, List.of("subnet-0000000000000000a"), List.of(), false, false, null)),
+                groups.groups());
+        assertEquals(List.of("route table rtb-0000000000000000e no longer exists", "route table rtb-0000000000000000f no longer exists"),
+                groups.ignored());
+    }
+
+    @Test
+    void aTableNoSubnetUsesIsIgnored() {
+        tables(table(TABLE, VPC_A));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(TABLE, List.of(), null, false)));
+
+        assertEquals(List.of(), groups.groups());
+        assertEquals(List.of("no subnet uses route table " + TABLE), groups.ignored());
+    }
+
+    @Test
+    void routeTablesAreReadTwoHundredAtATime() {
+        tables();
+        List<Target> events = new ArrayList<>();
+        IntStream.range(0, 250).forEach(n -> events.add(Target.routeChange(String.format("rtb-%017x", n), List.of(), null, false)));
+
+        TargetGroups groups = handler.handle(batch(events.toArray(Target[]::new)));
+
+        assertEquals(250, groups.ignored().size());
+        ArgumentCaptor<DescribeRouteTablesRequest> requests = ArgumentCaptor.forClass(DescribeRouteTablesRequest.class);
+        verify(ec2, times(2)).describeRouteTables(requests.capture());
+        assertEquals(List.of(200, 50), requests.getAllValues().stream().map(r -> r.filters().getFirst().values().size()).toList());
+    }
+
+    @Test
+    void aMainTableWithMoreSubnetsThanAGroupTakesIsSplitIntoGroups() {
+        RouteTable main = table(MAIN, VPC_A, association("rtbassoc-0000000000000000c", null, true));
+        tables(main);
+        List<Subnet> many = IntStream.range(0, 230).mapToObj(n -> subnet(String.format("subnet-%017x", n))).toList();
+        when(ec2.describeSubnets(any(DescribeSubnetsRequest.class))).thenReturn(DescribeSubnetsResponse.builder().subnets(many).build());
+        described(instance("i-0000000000000000a", VPC_A));
+
+        TargetGroups groups = handler.handle(batch(Target.routeChange(MAIN, List.of(), null, false), running("i-0000000000000000a")));
+
+        assertEquals(List.of(100, 100, 30), groups.groups().stream().map(g -> g.subnetIds().size()).toList());
+        assertEquals(List.of(List.of("i-0000000000000000a"), List.of(), List.of()),
+                groups.groups().stream().map(Target::instanceIds).toList(), "the instances go with the first group");
+        assertEquals(230, groups.groups().stream().flatMap(g -> g.subnetIds().stream()).distinct().count());
+        assertEquals(List.of(VPC_A), groups.groups().stream().map(Target::vpcId).distinct().toList());
+    }
+
+    private void tables(RouteTable... tables) {
+        when(ec2.describeRouteTables(any(DescribeRouteTablesRequest.class)))
+                .thenReturn(DescribeRouteTablesResponse.builder().routeTables(tables).build());
+    }
+
+    private static RouteTable table(String id, String vpc, RouteTableAssociation... associations) {
+        return RouteTable.builder().routeTableId(id).vpcId(vpc).associations(associations).build();
+    }
+
+    private static RouteTableAssociation association(String id, String subnet, boolean main) {
+        return RouteTableAssociation.builder().routeTableAssociationId(id).subnetId(subnet).main(main).build();
+    }
+
+    private static Subnet subnet(String id) {
+        return Subnet.builder().subnetId(id).vpcId(VPC_A).build();
     }
 
     private static Target batch(Target... events) {

@@ -607,4 +607,99 @@ class TriggerParserTest {
 
         assertTrue(e.getMessage().contains("diagnose"), e.getMessage());
     }
+
+    // ---------------------------------------------------------------- CloudTrail route calls
+
+    private static final String TABLE = "rtb-0c1d2e3f4a5b6c7d9";
+
+    static Stream<Arguments> routeEvents() {
+        return Stream.of(
+                Arguments.of("create-route.json", Target.routeChange(TABLE, List.of(), null, false)),
+                Arguments.of("replace-route.json", Target.routeChange(TABLE, List.of(), null, false)),
+                Arguments.of("delete-route.json", Target.routeChange(TABLE, List.of(), null, false)),
+                Arguments.of("associate-route-table.json", Target.routeChange(TABLE, List.of(SUBNET), null, false)),
+                Arguments.of("replace-route-table-association.json",
+                        Target.routeChange(TABLE, List.of(), "rtbassoc-0d3c4d5e6f708192a", false)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("routeEvents")
+    void aRouteCallInABatchNamesItsRouteTable(String file, Target expected) {
+        Target target = parser.parse(Json.MAPPER.createArrayNode().add(message(event(file))));
+
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(List.of(expected), target.batch());
+    }
+
+    @Test
+    void aRouteCallAloneIsABatchOfOne() {
+        Target target = parser.parse(event("delete-route.json"));
+
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(List.of(Target.routeChange(TABLE, List.of(), null, false)), target.batch());
+        assertNull(target.ignored());
+    }
+
+    @Test
+    void aFailedRouteCallIsIgnoredWithItsErrorCode() {
+        Target target = parser.parse(event("delete-route-failed.json"));
+
+        assertEquals(Target.ROUTE_CHANGE, target.source());
+        assertTrue(target.ignored().contains("Client.InvalidRoute.NotFound"), target.ignored());
+        assertNull(target.routeTableId());
+    }
+
+    @Test
+    void aDisassociationNamesNoSubnetAndIsIgnoredWithTheReason() {
+        Target target = parser.parse(event("disassociate-route-table.json"));
+
+        assertTrue(target.ignored().contains("rtbassoc-0c2b3c4d5e6f70819"), target.ignored());
+        assertTrue(target.batch().isEmpty());
+    }
+
+    @Test
+    void anEdgeAssociationWithAGatewayIsIgnored() {
+        ObjectNode event = event("associate-route-table.json");
+        ((ObjectNode) event.path("detail").path("requestParameters")).remove("subnetId");
+        ((ObjectNode) event.path("detail").path("requestParameters")).put("gatewayId", "igw-0a1b2c3d4e5f60718");
+
+        Target target = parser.parse(event);
+
+        assertTrue(target.ignored().contains("edge association"), target.ignored());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"subnet-0123456789abcdef0", "rtb-XYZ", "", "rtb-0c1d2e3f4a5b6c7d9\n"})
+    void aRouteCallWithABadRouteTableIdIsInvalid(String id) {
+        ObjectNode event = event("create-route.json");
+        ((ObjectNode) event.path("detail").path("requestParameters")).put("routeTableId", id);
+
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> parser.parse(event));
+        assertTrue(e.getMessage().contains("routeTableId"), e.getMessage());
+        assertTidy(e.getMessage());
+    }
+
+    @Test
+    void aReplacedAssociationWithoutTheNewIdIsInvalid() {
+        ObjectNode event = event("replace-route-table-association.json");
+        ((ObjectNode) event.path("detail")).putNull("responseElements");
+
+        assertThrows(InvalidInputException.class, () -> parser.parse(event));
+    }
+
+    @Test
+    void aRouteCallFromAnotherAccountIsForeign() {
+        ObjectNode event = event("create-route.json").put("account", "210987654321");
+
+        assertThrows(ForeignResourceException.class, () -> parser.parse(event));
+    }
+
+    @Test
+    void aGroupOfARouteChangeComesBackAsItsTarget() {
+        Target target = parser.parse(json("""
+                {"target": {"source": "RouteChange", "vpcId": "%s", "subnetIds": ["%s"], "instanceIds": [], "dryRun": false}}
+                """.formatted(VPC, SUBNET)));
+
+        assertEquals(new Target(Target.ROUTE_CHANGE, VPC, List.of(SUBNET), List.of(), false, false, null), target);
+    }
 }

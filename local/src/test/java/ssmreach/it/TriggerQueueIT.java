@@ -18,11 +18,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
@@ -37,7 +39,8 @@ import ssmreach.testing.LocalAwsExtension;
  * Events as they reach the workflow in AWS: through the trigger queue and the pipe, in batches.
  * A batch with events of two VPCs runs one execution per VPC, each handing its waits to one more;
  * batches run one at a time; an event the pipe cannot start an execution with ends in the
- * dead-letter queue, and once redriven it is remediated.
+ * dead-letter queue, and once redriven it is remediated; route changes re-evaluate the subnets of
+ * their table.
  */
 @ExtendWith(LocalAwsExtension.class)
 class TriggerQueueIT {
@@ -164,6 +167,79 @@ class TriggerQueueIT {
         assertEquals(Map.of(vpcs.get(0), "remediated"), finalOutcomes(first));
         assertEquals(Map.of(vpcs.get(1), "remediated"), finalOutcomes(second));
         assertTrue(aws.executions().all().stream().noneMatch(e -> e.status().equals("RUNNING")), "every execution listed as ended");
+    }
+
+    /**
+     * A NAT route deleted leaves its subnet isolated: the route event has it remediated (only the
+     * subnets of the changed table are evaluated; a table gone since is reported). Its table then
+     * gains an internet route: the route event re-tags it public and everything made for it stays.
+     */
+    @Test
+    void aDeletedNatRouteIsRemediatedAndAGainedInternetRouteRemovesNothing() throws Exception {
+        String vpc = world.vpc("10.0.0.0/16");
+        String publicSubnet = world.subnet(vpc, "10.0.0.0/24", "us-east-1a");
+        String igw = world.internetRoute(vpc, world.ownRouteTable(vpc, publicSubnet));
+        String allocation = ec2.allocateAddress(r -> r.domain("vpc")).allocationId();
+        String nat = ec2.createNatGateway(r -> r.subnetId(publicSubnet).allocationId(allocation)).natGateway().natGatewayId();
+        String subnet = world.subnet(vpc, "10.0.1.0/24", "us-east-1a");
+        String table = world.ownRouteTable(vpc, subnet);
+        ec2.createRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0").natGatewayId(nat));
+
+        // The NAT route goes: the subnet has no way out any more.
+        ec2.deleteRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0"));
+        delivery.put(SampleEvents.deleteRoute(table));
+        delivery.put(SampleEvents.deleteRoute("rtb-0000000000000000f"));
+
+        Execution isolated = delivery.pump(workflow).orElseThrow();
+
+        assertTrue(isolated.succeeded(), isolated::toString);
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "GroupTargets", "TakeTurn", "MyTurn", "EachVpc", "BatchDone"),
+                isolated.path());
+        assertEquals(Map.of(vpc, "remediated"), finalOutcomes(isolated));
+        assertEquals(List.of("route table rtb-0000000000000000f no longer exists"),
+                strings(isolated.output().path("ignoredRouteChanges")), "the table gone since is reported, not an error");
+        assertEquals(Set.of("ssm", "ssmmessages", "ec2messages", "s3"), services(vpc));
+        assertEquals(Map.of("ssm-reach:route", "isolated", "ssm-reach:status", "reachable",
+                "ssm-reach:endpoints", "ec2messages,s3,ssm,ssmmessages"), ownTags(subnet));
+        assertEquals(Map.of(), ownTags(publicSubnet), "a subnet whose table did not change is not evaluated");
+        Map<String, VpcEndpoint> created = endpoints(vpc);
+        assertEquals(List.of(table), s3Gateway(created).routeTableIds());
+
+        // Then its table gains a route to the internet gateway.
+        ec2.createRoute(r -> r.routeTableId(table).destinationCidrBlock("0.0.0.0/0").gatewayId(igw));
+        delivery.put(SampleEvents.createRoute(table, igw));
+
+        Execution gained = delivery.pump(workflow).orElseThrow();
+
+        assertTrue(gained.succeeded(), gained::toString);
+        assertEquals(Map.of(vpc, "skipped"), finalOutcomes(gained));
+        assertEquals(List.of(), strings(gained.output().path("ignoredRouteChanges")));
+        assertEquals("public", ownTags(subnet).get("ssm-reach:route"), "re-tagged with what it has now");
+        assertEquals("out-of-scope", ownTags(subnet).get("ssm-reach:status"));
+        Map<String, VpcEndpoint> after = endpoints(vpc);
+        assertEquals(created.keySet(), after.keySet(), "no endpoint removed or added");
+        after.values().forEach(endpoint -> assertEquals("available", endpoint.stateAsString(), endpoint.vpcEndpointId()));
+        assertEquals(List.of(table), s3Gateway(after).routeTableIds(), "the route table stays on the S3 gateway");
+        assertTrue(delivery.pump(workflow).isEmpty(), "the queue is empty");
+    }
+
+    private static List<String> strings(JsonNode array) {
+        assertTrue(array.isArray(), () -> "not a list: " + array);
+        return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
+    }
+
+    private Map<String, VpcEndpoint> endpoints(String vpc) {
+        return ec2.describeVpcEndpoints(r -> r.filters(f -> f.name("vpc-id").values(vpc))).vpcEndpoints().stream()
+                .collect(Collectors.toMap(VpcEndpoint::vpcEndpointId, e -> e, (a, b) -> a, TreeMap::new));
+    }
+
+    private static VpcEndpoint s3Gateway(Map<String, VpcEndpoint> endpoints) {
+        return endpoints.values().stream().filter(e -> e.serviceName().endsWith(".s3")).findFirst().orElseThrow();
+    }
+
+    private Map<String, String> ownTags(String subnet) {
+        return ec2.describeSubnets(r -> r.subnetIds(subnet)).subnets().getFirst().tags().stream()
+                .filter(t -> t.key().startsWith("ssm-reach:")).collect(Collectors.toMap(Tag::key, Tag::value));
     }
 
     /** A batch's VPC executions, each as its batch saw it end ("waiting": it handed its waits over). */

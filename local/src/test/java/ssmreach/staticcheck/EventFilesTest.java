@@ -65,6 +65,12 @@ class EventFilesTest {
      * EventBridge delivers them, manual inputs.
      */
     private static final Set<String> CLOUDTRAIL = Set.of("create-subnet.json", "create-subnet-failed.json", "parse-trigger.json");
+    /** CloudTrail route calls: each names the route table (or the association) whose subnets GroupTargets resolves. */
+    private static final Set<String> ROUTE = Set.of("create-route.json", "replace-route.json", "delete-route.json",
+            "associate-route-table.json", "replace-route-table-association.json", "disassociate-route-table.json",
+            "delete-route-failed.json");
+    private static final Pattern ROUTE_TABLE_ID = Pattern.compile("rtb-[0-9a-f]{8}([0-9a-f]{9})?");
+    private static final Pattern ASSOCIATION_ID = Pattern.compile("rtbassoc-[0-9a-f]{8}([0-9a-f]{9})?");
     private static final Set<String> STATE_CHANGE = Set.of("instance-running.json", "instance-pending.json");
     private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json",
             "manual-instance.json", "manual-instance-diagnose.json");
@@ -94,6 +100,10 @@ class EventFilesTest {
         return CLOUDTRAIL.stream().sorted();
     }
 
+    static Stream<String> routeFiles() {
+        return ROUTE.stream().sorted();
+    }
+
     static Stream<String> stateChangeFiles() {
         return STATE_CHANGE.stream().sorted();
     }
@@ -106,6 +116,7 @@ class EventFilesTest {
     void everyFileInEventsIsCheckedHere() {
         Set<String> known = new TreeSet<>(TYPED.keySet());
         known.addAll(CLOUDTRAIL);
+        known.addAll(ROUTE);
         known.addAll(STATE_CHANGE);
         known.addAll(MANUAL);
         known.add(BATCH);
@@ -135,14 +146,8 @@ class EventFilesTest {
     void cloudTrailEventHasWhatParseTriggerReads(String file) throws IOException {
         JsonNode event = read(file);
 
-        assertEquals("aws.ec2", event.path("source").asText());
-        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
-        assertEquals(ACCOUNT, event.path("account").asText());
-        assertEquals(REGION, event.path("region").asText());
-        JsonNode detail = event.path("detail");
-        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
+        JsonNode detail = cloudTrailDetail(event);
         assertEquals("CreateSubnet", detail.path("eventName").asText());
-        assertEquals(REGION, detail.path("awsRegion").asText());
 
         Target target = parseTrigger(event);
         if (detail.hasNonNull("errorCode")) {
@@ -156,6 +161,59 @@ class EventFilesTest {
             assertNull(target.ignored());
             assertEquals(List.of(subnetId), target.subnetIds());
         }
+    }
+
+    /**
+     * A route call as CloudTrail records it: flat camelCase requestParameters naming the route table
+     * (or, to disassociate, only the association), responseElements {@code _return} or the new
+     * association's id; a failed call with errorCode and responseElements null. ParseTrigger names
+     * the table (a batch of one), or ignores what names no subnet it could find.
+     */
+    @ParameterizedTest
+    @MethodSource("routeFiles")
+    void routeEventHasWhatParseTriggerReads(String file) throws IOException {
+        JsonNode event = read(file);
+
+        JsonNode detail = cloudTrailDetail(event);
+        String eventName = detail.path("eventName").asText();
+        JsonNode request = detail.path("requestParameters");
+        JsonNode response = detail.path("responseElements");
+
+        Target target = parseTrigger(event);
+        if (detail.hasNonNull("errorCode")) {
+            assertTrue(response.isNull(), "a failed call has responseElements null");
+            assertFalse(detail.path("errorMessage").asText().isEmpty(), "a failed call has an errorMessage");
+            assertNotNull(target.ignored(), "ParseTrigger must ignore a failed route call");
+            return;
+        }
+        if (eventName.equals("DisassociateRouteTable")) {
+            assertEquals(Set.of("associationId"), new TreeSet<>(Repo.fieldNames(request)));
+            assertTrue(ASSOCIATION_ID.matcher(request.path("associationId").asText()).matches());
+            assertTrue(response.path("_return").asBoolean());
+            assertNotNull(target.ignored(), "a disassociation names no subnet: ignored with the reason");
+            return;
+        }
+        String table = request.path("routeTableId").asText();
+        assertTrue(ROUTE_TABLE_ID.matcher(table).matches(), () -> "detail.requestParameters.routeTableId: " + table);
+        switch (eventName) {
+            case "CreateRoute", "ReplaceRoute", "DeleteRoute" -> {
+                assertEquals("0.0.0.0/0", request.path("destinationCidrBlock").asText());
+                assertTrue(response.path("_return").asBoolean());
+            }
+            case "AssociateRouteTable" -> {
+                assertTrue(SUBNET_ID.matcher(request.path("subnetId").asText()).matches());
+                assertTrue(ASSOCIATION_ID.matcher(response.path("associationId").asText()).matches());
+            }
+            case "ReplaceRouteTableAssociation" -> {
+                assertTrue(ASSOCIATION_ID.matcher(request.path("associationId").asText()).matches());
+                assertTrue(ASSOCIATION_ID.matcher(response.path("newAssociationId").asText()).matches());
+            }
+            default -> throw new AssertionError(file + ": not a route call: " + eventName);
+        }
+        assertNull(target.ignored());
+        assertEquals(Target.BATCH, target.source());
+        assertEquals(1, target.batch().size());
+        assertEquals(table, target.batch().getFirst().routeTableId());
     }
 
     @ParameterizedTest
@@ -276,6 +334,18 @@ class EventFilesTest {
         Set<String> declared = new TreeSet<>(Repo.fieldNames(
                 Repo.template().path("Globals").path("Function").path("Environment").path("Variables")));
         assertTrue(declared.containsAll(read), () -> "Settings reads " + read + "; template declares " + declared);
+    }
+
+    /** The detail of an EC2 call as EventBridge delivers it from CloudTrail, in this account and Region. */
+    private static JsonNode cloudTrailDetail(JsonNode event) {
+        assertEquals("aws.ec2", event.path("source").asText());
+        assertEquals("AWS API Call via CloudTrail", event.path("detail-type").asText());
+        assertEquals(ACCOUNT, event.path("account").asText());
+        assertEquals(REGION, event.path("region").asText());
+        JsonNode detail = event.path("detail");
+        assertEquals("ec2.amazonaws.com", detail.path("eventSource").asText());
+        assertEquals(REGION, detail.path("awsRegion").asText());
+        return detail;
     }
 
     private static Target parseTrigger(JsonNode input) throws IOException {

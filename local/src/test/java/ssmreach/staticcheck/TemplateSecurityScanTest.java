@@ -34,11 +34,12 @@ class TemplateSecurityScanTest {
     /**
      * Values for each parameter a Condition of the template reads: every combination is scanned.
      * ExistingProfile=attach-policy adds iam:AttachRolePolicy; a NotificationEmail adds the e-mail
-     * subscription.
+     * subscription; RouteTriggers=false leaves the route rule out (and its source from the queue policy).
      */
     private static final Map<String, List<String>> VARIED = Map.of(
             "ExistingProfile", List.of("report", "attach-policy"),
-            "NotificationEmail", List.of("", "ops@example.com"));
+            "NotificationEmail", List.of("", "ops@example.com"),
+            "RouteTriggers", List.of("true", "false"));
 
     @Test
     void everyParameterThatAConditionReadsIsVaried() {
