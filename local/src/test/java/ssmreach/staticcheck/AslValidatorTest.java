@@ -106,6 +106,23 @@ class AslValidatorTest {
         assertEquals(List.of(), found, "use {\"Not\": {\"Variable\": ..., \"IsPresent\": true}}");
     }
 
+    /**
+     * A Task without TimeoutSeconds waits without end in Step Functions ("the Amazon States Language
+     * doesn't specify timeouts"), where the local interpreter fails it after 60 seconds, the States
+     * Language specification's default: a VPC's execution that runs longer would end as a timeout
+     * locally and go on in AWS. Every Task says how long it may take, and both run it alike.
+     */
+    @Test
+    void everyTaskSaysHowLongItMayTake() throws IOException {
+        List<String> without = new java.util.ArrayList<>();
+        JSON.readTree(substituted()).findParents("Type").forEach(state -> {
+            if ("Task".equals(state.path("Type").asText()) && !state.has("TimeoutSeconds") && !state.has("TimeoutSecondsPath")) {
+                without.add(state.path("Resource").asText());
+            }
+        });
+        assertEquals(List.of(), without, "Tasks without TimeoutSeconds");
+    }
+
     @Test
     void aTransitionToAMissingStateIsRejected() throws IOException {
         ObjectNode definition = (ObjectNode) JSON.readTree(substituted());
