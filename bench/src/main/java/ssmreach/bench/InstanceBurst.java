@@ -88,7 +88,7 @@ final class InstanceBurst {
         AtomicBoolean launching = new AtomicBoolean(true);
         long start = System.nanoTime();
         try (LocalWorkflow workflow = new LocalWorkflow(aws, LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topic,
-                "API_RATE_SHARE", String.valueOf(options.share()), "TURN_WAIT_SECONDS", "20")));
+                "API_RATE_SHARE", String.valueOf(options.share()), "TURN_WAIT_SECONDS", "20"))).executionsMayTake(DEADLINE);
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             // A dozen subnets created at once in the first VPC (Terraform's apply), then the instances.
             for (int n = 0; n < options.newSubnets(); n++) {

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,7 +30,7 @@ public final class LocalWorkflow implements AutoCloseable {
     private static final Set<String> END_EVENTS = Set.of("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimeout", "ExecutionAborted");
 
     private final LambdaInvokeServer lambda;
-    private final AslRunner runner;
+    private AslRunner runner;
     private final Path definition;
     private final LocalExecutions executions;
 
@@ -49,6 +50,15 @@ public final class LocalWorkflow implements AutoCloseable {
         // Waits as the definition sets them, with the short local intervals of substitutions().
         this.runner = AslRunner.create().withWaitSeconds(null);
         this.definition = repositoryRoot().resolve(DEFINITION);
+    }
+
+    /**
+     * How long one execution may run before its interpreter is killed ({@link AslRunner#DEFAULT_TIMEOUT}
+     * unless set): a batch of a long burst waits for the batches before it, and for its own waits.
+     */
+    public LocalWorkflow executionsMayTake(Duration timeout) {
+        this.runner = runner.withTimeout(timeout);
+        return this;
     }
 
     /** The Lambda side, e.g. to inject a fault or watch invocations. */
