@@ -35,9 +35,9 @@ import ssmreach.local.World;
  * of several VPCs within a minute, each reporting running, and a dozen CreateSubnet in one VPC at
  * once. Measured: ssm-reach's own EC2 calls per second per API (what the local AWS received, every
  * caller but the benchmark itself) against the stack's share of that API's documented refill rate
- * (peak in a second, mean, and whether they fit a token bucket at that rate), the calls EC2 would
- * have throttled, executions and state transitions, each instance's time to a profile and to
- * Online, duplicates and failures.
+ * (peak in a second and in a minute, mean, and whether they fit that share of EC2's own bucket),
+ * the calls EC2 would have throttled, executions and state transitions, each instance's time to a
+ * profile and to Online, duplicates and failures.
  */
 final class InstanceBurst {
     record Options(int instances, int launchSeconds, int vpcs, int subnets, int newSubnets, double share, boolean remediated) {}
