@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -115,7 +116,7 @@ final class InstanceBurst {
                 if (waiting >= delivery.batchSize() || (waiting > 0 && System.nanoTime() - lastPump >= windowNanos)) {
                     lastPump = System.nanoTime();
                     // Fire and forget, as the pipe starts a Standard workflow: the next batch does not wait for it.
-                    parents.add(threads.submit(() -> delivery.pump(workflow).orElseThrow()));
+                    parents.add(threads.submit(() -> delivery.pump(workflow).orElse(null)));
                 }
                 observe(ssm, launched, profiled, online);
                 // Every execution, the waits included, has ended once its batch's has: nothing more will come online.
@@ -127,18 +128,23 @@ final class InstanceBurst {
             }
             launcher.get();
             for (Future<Execution> parent : parents) {
-                executions.add(parent.get());
+                // Empty when the pump before it had taken the messages meanwhile: nothing was started.
+                Optional.ofNullable(parent.get()).ifPresent(executions::add);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return results(options, seconds, start, launched, profiled, online, executions, vpcs);
     }
 
+    /** Every instance profile association in the local AWS (the benchmark's own read, not ssm-reach's). */
+    private Iterable<IamInstanceProfileAssociation> associations() {
+        return ec2.describeIamInstanceProfileAssociationsPaginator(r -> { }).iamInstanceProfileAssociations();
+    }
+
     /** When each instance first has an association and first shows Online (reads the benchmark makes, not recorded). */
     private void observe(SsmClient ssm, Map<String, Long> launched, Map<String, Long> profiled, Map<String, Long> online) {
         long now = System.nanoTime();
-        for (IamInstanceProfileAssociation association : ec2.describeIamInstanceProfileAssociationsPaginator(r -> { })
-                .iamInstanceProfileAssociations()) {
+        for (IamInstanceProfileAssociation association : associations()) {
             profiled.putIfAbsent(association.instanceId(), now);
         }
         List<String> pending = launched.keySet().stream().filter(id -> !online.containsKey(id)).sorted().toList();
@@ -200,8 +206,7 @@ final class InstanceBurst {
         result.set("secondsToOnline", distribution(launched, online));
         result.put("online", online.size());
         Map<String, Integer> associations = new TreeMap<>();
-        for (IamInstanceProfileAssociation association : ec2.describeIamInstanceProfileAssociationsPaginator(r -> { })
-                .iamInstanceProfileAssociations()) {
+        for (IamInstanceProfileAssociation association : associations()) {
             associations.merge(association.instanceId(), 1, Integer::sum);
         }
         long duplicateAssociations = associations.values().stream().filter(n -> n > 1).count();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -145,7 +146,7 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
             } else if (!change.subnetIds().isEmpty()) {
                 affected.addAll(change.subnetIds());
             } else {
-                table.associations().stream().map(RouteTableAssociation::subnetId).filter(java.util.Objects::nonNull).forEach(affected::add);
+                affected.addAll(explicitSubnets(table));
                 if (isMain(table)) {
                     affected.addAll(implicit.getOrDefault(table.vpcId(), Set.of()));
                 }
@@ -167,8 +168,7 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
         }
         List<String> ids = List.copyOf(vpcs);
         Set<String> explicit = new TreeSet<>();
-        describeRouteTables("vpc-id", ids).forEach(table -> table.associations().stream().map(RouteTableAssociation::subnetId)
-                .filter(java.util.Objects::nonNull).forEach(explicit::add));
+        describeRouteTables("vpc-id", ids).forEach(table -> explicit.addAll(explicitSubnets(table)));
         for (int from = 0; from < ids.size(); from += FILTER_VALUES) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + FILTER_VALUES));
             for (Subnet subnet : ec2.describeSubnetsPaginator(r -> r.filters(Filter.builder().name("vpc-id").values(chunk).build())).subnets()) {
@@ -188,6 +188,11 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
                     .forEach(tables::add);
         }
         return tables;
+    }
+
+    /** The subnets associated with the table explicitly (not the main table's implicit ones). */
+    private static List<String> explicitSubnets(RouteTable table) {
+        return table.associations().stream().map(RouteTableAssociation::subnetId).filter(Objects::nonNull).toList();
     }
 
     private static boolean isMain(RouteTable table) {
