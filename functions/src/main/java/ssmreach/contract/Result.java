@@ -1,5 +1,6 @@
 package ssmreach.contract;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigDecimal;
 import java.util.List;
 
@@ -8,7 +9,10 @@ import java.util.List;
  * {@code remediated}, {@code compliant} (nothing needed doing), {@code planned} (dry run),
  * {@code skipped} (nothing in scope), {@code ignored} (trigger with nothing to do), {@code gone},
  * {@code incomplete} (findings stand in the way, or an instance is not Online by the deadline),
- * {@code diagnosed} (diagnosis asked for), {@code failed} (with {@link Failure}).
+ * {@code diagnosed} (diagnosis asked for), {@code failed} (with {@link Failure}). A VPC's result
+ * carries its {@code summary} (what a sweep keeps of it; always written, null when no VPC was
+ * evaluated, for the sweep's Map reads it); a sweep's result carries the
+ * {@code region} report, and its outcome sums its VPCs' up.
  */
 public record Result(
         String outcome,
@@ -23,7 +27,9 @@ public record Result(
         int endpointZonesAdded,
         BigDecimal monthlyCostAddedUsd,
         Failure error,
-        String evaluatedAt) {
+        String evaluatedAt,
+        @JsonInclude(JsonInclude.Include.ALWAYS) VpcSummary summary,
+        @JsonInclude(JsonInclude.Include.NON_NULL) RegionReport region) {
 
     /**
      * What ended a failed execution: the error's name as the workflow caught it (a function's

@@ -11,14 +11,18 @@ import java.util.List;
  * one target per event in {@code batch}; each VPC of it then runs as an execution of its own.
  * A route change of a batch names its route table ({@code routeTableId}), and for a replaced
  * association the new association ({@code associationId}): the batch resolves them to the
- * subnets whose route may have changed.
+ * subnets whose route may have changed. A sweep (source {@code Sweep}) names no VPC: it takes on
+ * every VPC of the Region, a page at a time; {@code after} is the last VPC an earlier page took on.
+ * Each of its VPCs runs as a group that names only the VPC (all its subnets and instances).
  */
 public record Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,
                      boolean dryRun, boolean diagnose, String ignored,
                      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Target> batch,
-                     String routeTableId, String associationId) {
+                     String routeTableId, String associationId,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) String after) {
     public static final String BATCH = "batch";
     public static final String ROUTE_CHANGE = "RouteChange";
+    public static final String SWEEP = "Sweep";
 
     public Target {
         subnetIds = subnetIds == null ? List.of() : List.copyOf(subnetIds);
@@ -28,12 +32,22 @@ public record Target(String source, String vpcId, List<String> subnetIds, List<S
 
     public Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,
                   boolean dryRun, boolean diagnose, String ignored, List<Target> batch) {
-        this(source, vpcId, subnetIds, instanceIds, dryRun, diagnose, ignored, batch, null, null);
+        this(source, vpcId, subnetIds, instanceIds, dryRun, diagnose, ignored, batch, null, null, null);
+    }
+
+    /** A sweep of the Region's VPCs, from the first or after the given one. */
+    public static Target sweep(boolean dryRun, String after) {
+        return new Target(SWEEP, null, List.of(), List.of(), dryRun, false, null, List.of(), null, null, after);
+    }
+
+    /** One VPC of a sweep: all its subnets and instances. */
+    public static Target sweptVpc(String vpcId, boolean dryRun) {
+        return new Target(SWEEP, vpcId, List.of(), List.of(), dryRun, false, null);
     }
 
     /** A route change of a batch: its route table, the subnet it associated or the association it made, if any. */
     public static Target routeChange(String routeTableId, List<String> subnetIds, String associationId, boolean dryRun) {
-        return new Target(ROUTE_CHANGE, null, subnetIds, List.of(), dryRun, false, null, List.of(), routeTableId, associationId);
+        return new Target(ROUTE_CHANGE, null, subnetIds, List.of(), dryRun, false, null, List.of(), routeTableId, associationId, null);
     }
 
     public Target(String source, String vpcId, List<String> subnetIds, List<String> instanceIds,

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The whole state at the end of an execution, success or failure; any part after the trigger may
  * be missing, depending on how far the execution went. A batch's own state holds its groups and
- * its turn instead of a VPC's parts.
+ * its turn instead of a VPC's parts; a sweep's, its groups and how each VPC's execution ended.
  */
 public record WorkflowState(
         JsonNode trigger,
@@ -23,6 +23,7 @@ public record WorkflowState(
         RegistrationState registration,
         RegistrationWait registrationWait,
         Diagnosis diagnosis,
+        List<VpcOutcome> vpcs,
         ErrorInfo error) {
 
     /** The endpoint wait loop: checks made so far, seconds between checks, the bound. */

@@ -27,12 +27,18 @@ public record Settings(
         boolean attachPolicyToExistingRole,
         String instanceProfileArn,
         double apiRateShare,
-        int turnWaitSeconds) {
+        int turnWaitSeconds,
+        int sweepConcurrency,
+        int sweepPageVpcs) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
 
     public static final String TAG_PREFIX = "ssm-reach:";
+    /** The most VPCs a sweep works on side by side. */
+    public static final int MAX_SWEEP_CONCURRENCY = 10;
+    /** The most VPCs one sweep execution takes on: their summaries stay well within Step Functions' 256 KB state. */
+    public static final int MAX_SWEEP_PAGE_VPCS = 100;
 
     public enum Scope {
         ISOLATED, ISOLATED_AND_EGRESS;
@@ -101,7 +107,40 @@ public record Settings(
                 },
                 env.getOrDefault("INSTANCE_PROFILE_ARN", ""),
                 share(env.getOrDefault("API_RATE_SHARE", "0")),
-                seconds(env, "TURN_WAIT_SECONDS", 20));
+                seconds(env, "TURN_WAIT_SECONDS", 20),
+                count(env, "SWEEP_CONCURRENCY", 2, MAX_SWEEP_CONCURRENCY),
+                count(env, "SWEEP_PAGE_VPCS", MAX_SWEEP_PAGE_VPCS, MAX_SWEEP_PAGE_VPCS));
+    }
+
+    /**
+     * A whole number from 1 to {@code max}. The sweep's concurrency is bounded by EC2's budget
+     * (each VPC's execution may use the API rate share); its page by the state size, which a
+     * page's per-VPC summaries must fit.
+     */
+    private static int count(Map<String, String> env, String name, int defaultValue, int max) {
+        String value = env.getOrDefault(name, String.valueOf(defaultValue));
+        int count;
+        try {
+            count = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigurationException(name + " is not a whole number: '" + value + "'");
+        }
+        if (count < 1 || count > max) {
+            throw new InvalidConfigurationException(name + " must be 1 to " + max + ", not " + count);
+        }
+        return count;
+    }
+
+    /**
+     * The sweep's VPCs run side by side with at most one batch, each at the API rate share: more
+     * than the whole of any EC2 API's rate is refused before any call.
+     */
+    public void requireSweepWithinBudget() {
+        if (apiRateShare > 0 && (sweepConcurrency + 1) * apiRateShare > 1.0 + 1e-9) {
+            throw new InvalidConfigurationException("SWEEP_CONCURRENCY " + sweepConcurrency + " with API_RATE_SHARE " + apiRateShare
+                    + " lets the sweep and a batch use " + Math.round((sweepConcurrency + 1) * apiRateShare * 100)
+                    + "% of each EC2 API's rate; keep (SweepConcurrency + 1) x ApiRateShare at most 1");
+        }
     }
 
     /** A whole number of seconds, 1 to 3600. */
@@ -139,6 +178,11 @@ public record Settings(
             throw new InvalidConfigurationException("INSTANCE_PROFILE_ARN is not an instance profile ARN: '" + instanceProfileArn + "'");
         }
         return instanceProfileArn;
+    }
+
+    /** Whether a tag opts its VPC or subnet out: the stack's opt-out key with the value true. */
+    public boolean optsOut(String tagKey, String tagValue) {
+        return optOutTagKey.equals(tagKey) && "true".equalsIgnoreCase(tagValue);
     }
 
     /** The full service name of an interface endpoint, e.g. com.amazonaws.us-east-1.ssm. */

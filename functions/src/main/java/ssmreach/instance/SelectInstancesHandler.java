@@ -39,6 +39,8 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
      * diagnosis findings of instances that stay offline.
      */
     static final int MAX_INSTANCES = 100;
+    /** Why an instance of a subnet out of scope is left alone. */
+    public static final String OUT_OF_SCOPE = "its subnet is out of scope";
 
     private final Settings settings;
     private final Ec2Client ec2;
@@ -74,8 +76,16 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
                 .collect(Collectors.toMap(SubnetClassification::subnetId, Function.identity(), (a, b) -> a));
         List<String> wanted = request.target().instanceIds();
         List<Instance> found;
+        int notInScope = 0;
         if (!wanted.isEmpty()) {
             found = describe(Filter.builder().name("instance-id").values(wanted).build());
+        } else if (request.target().subnetIds().isEmpty() && request.classification() != null) {
+            // A whole VPC (a sweep, or a manual vpcId): one read of its running instances, those out of scope only counted.
+            List<Instance> running = describe(Filter.builder().name("vpc-id").values(request.classification().vpcId()).build(),
+                    Filter.builder().name("instance-state-name").values(LIVE_STATES).build());
+            found = running.stream().filter(i -> takenOn(bySubnet.get(i.subnetId()), i)).toList();
+            notInScope = (int) running.stream().filter(i -> "running".equals(i.state().nameAsString())).count()
+                    - (int) found.stream().filter(i -> "running".equals(i.state().nameAsString())).count();
         } else {
             // The in-scope subnets, and the public ones where the classification found instances without a public address.
             Set<String> where = new TreeSet<>();
@@ -105,7 +115,7 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
         List<InstanceTarget> selected = taken.stream()
                 .map(i -> new InstanceTarget(i.instanceId(), i.subnetId(), i.state().nameAsString())).toList();
         return new InstanceSelection(selected, skipped, !selected.isEmpty(), clock.instant().toString(),
-                eligible.size() - selected.size());
+                eligible.size() - selected.size(), notInScope);
     }
 
     private String reasonToSkip(Instance instance, SubnetClassification subnet) {
@@ -120,7 +130,7 @@ public class SelectInstancesHandler extends JsonHandler<SelectionRequest, Instan
             return "its subnet is opted out";
         }
         if (!takenOn(subnet, instance) && !settings.instancesInAnySubnet()) {
-            return "its subnet is out of scope (" + subnet.reason() + ")";
+            return OUT_OF_SCOPE + " (" + subnet.reason() + ")";
         }
         return null;
     }

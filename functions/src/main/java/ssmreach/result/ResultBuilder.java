@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import ssmreach.contract.Action;
@@ -21,6 +22,15 @@ import ssmreach.contract.Severity;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.WorkflowState;
+import ssmreach.contract.InstanceSelection;
+import ssmreach.contract.RegionReport;
+import ssmreach.contract.Tally;
+import ssmreach.contract.Target;
+import ssmreach.contract.VpcOutcome;
+import ssmreach.contract.VpcSummary;
+import ssmreach.core.InvalidInputException;
+import ssmreach.instance.SelectInstancesHandler;
+import ssmreach.trigger.TriggerParser;
 import ssmreach.core.Json;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.Settings;
@@ -31,6 +41,13 @@ final class ResultBuilder {
     static final BigDecimal HOURS_PER_MONTH = BigDecimal.valueOf(730);
     /** A cause quoted in a finding is cut here: findings are read by people and published in events. */
     private static final int MAX_CAUSE = 400;
+    /** Instances of the VPC's subnets out of scope, in a VPC's tally. */
+    static final String NOT_IN_SCOPE = "not-in-scope";
+    /**
+     * The changes a VPC's summary lists one by one: a sweep's page of 100 summaries stays near 100 KB,
+     * well within Step Functions' 256 KB state, however many instances a VPC has.
+     */
+    static final int SUMMARY_ACTIONS = 10;
 
     private final Settings settings;
     private final Clock clock;
@@ -42,6 +59,9 @@ final class ResultBuilder {
 
     Result build(WorkflowState state) {
         var target = state.target();
+        if (target != null && Target.SWEEP.equals(target.source()) && target.vpcId() == null) {
+            return sweep(state);
+        }
         var classification = state.classification();
         List<Action> actions = new ArrayList<>();
         List<Finding> findings = new ArrayList<>();
@@ -82,13 +102,94 @@ final class ResultBuilder {
         }
         List<Result.InstanceResult> instances = instances(state, profiles);
         int zonesAdded = actions.stream().mapToInt(Action::endpointZonesAdded).sum();
-        BigDecimal monthlyCost = settings.hourlyEndpointPriceUsd().multiply(HOURS_PER_MONTH).multiply(BigDecimal.valueOf(zonesAdded));
+        BigDecimal monthlyCost = monthly(zonesAdded);
         List<Result.SubnetResult> subnets = classification == null ? List.of() : classification.subnets().stream()
                 .map(s -> new Result.SubnetResult(s.subnetId(), s.availabilityZone(), s.route(), s.status(), s.reason())).toList();
         return new Result(outcome(state, actions, findings, endpoints, instances), target == null ? null : target.source(),
                 target != null && target.dryRun(), classification == null ? (target == null ? null : target.vpcId()) : classification.vpcId(),
                 subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, failure(state.error()),
-                clock.instant().toString());
+                clock.instant().toString(), classification == null ? null
+                        : summary(subnets, actions, endpoints, instances, findings, zonesAdded, monthlyCost, state.instances()), null);
+    }
+
+    /** What a sweep keeps of a VPC's result: counts, and each change as one line. */
+    private VpcSummary summary(List<Result.SubnetResult> subnets, List<Action> actions, List<Endpoint> endpoints,
+                               List<Result.InstanceResult> instances, List<Finding> findings, int zonesAdded,
+                               BigDecimal monthlyCost, InstanceSelection selection) {
+        Map<String, Integer> bySubnet = new TreeMap<>();
+        subnets.forEach(s -> bySubnet.merge((s.route() == null ? "unknown" : s.route().name().toLowerCase()) + "/"
+                + s.status().name().toLowerCase().replace('_', '-'), 1, Integer::sum));
+        Map<String, Integer> byRegistration = new TreeMap<>();
+        instances.forEach(i -> byRegistration.merge(i.profileAction() == null || !i.profileAction().startsWith("skipped: ")
+                ? i.registration() : i.profileAction().startsWith(SelectInstancesHandler.OUT_OF_SCOPE, "skipped: ".length())
+                        ? NOT_IN_SCOPE : "skipped", 1, Integer::sum));
+        if (selection != null && selection.notInScope() > 0) {
+            byRegistration.merge(NOT_IN_SCOPE, selection.notInScope(), Integer::sum);
+        }
+        Map<String, Integer> byCode = new TreeMap<>();
+        findings.forEach(f -> byCode.merge(f.code(), 1, Integer::sum));
+        // The interface endpoints in place (a dry run's planned ones have no id yet: they count as added).
+        int zones = endpoints.stream().filter(e -> e.id() != null && !"Gateway".equalsIgnoreCase(e.type()))
+                .mapToInt(e -> e.zones().size()).sum();
+        Tally tally = new Tally(bySubnet, byRegistration, byCode, zones, monthly(zones), actions.size(),
+                (int) actions.stream().filter(ResultBuilder::isRepair).count(), zonesAdded, monthlyCost);
+        List<String> lines = actions.stream().limit(SUMMARY_ACTIONS).map(ResultBuilder::line).collect(Collectors.toCollection(ArrayList::new));
+        if (actions.size() > SUMMARY_ACTIONS) {
+            lines.add("and " + (actions.size() - SUMMARY_ACTIONS) + " more: the VPC's own result lists them all");
+        }
+        return new VpcSummary(tally, lines);
+    }
+
+    private static boolean isRepair(Action action) {
+        return false; // REPAIR-PENDING
+    }
+
+    private static String line(Action action) {
+        return action.operation() + " " + action.resource()
+                + (action.endpointZonesAdded() > 0 ? " (+" + action.endpointZonesAdded() + " endpoint-zones)" : "");
+    }
+
+    private BigDecimal monthly(int endpointZones) {
+        return settings.hourlyEndpointPriceUsd().multiply(HOURS_PER_MONTH).multiply(BigDecimal.valueOf(endpointZones));
+    }
+
+    /**
+     * A sweep's page of VPCs: the Region report, totalled with the pages before it (handed on in
+     * the trigger). Its outcome sums its VPCs' up: {@code incomplete} when one failed or is
+     * incomplete, else {@code remediated} when one changed, else {@code compliant}.
+     */
+    private Result sweep(WorkflowState state) {
+        Target target = state.target();
+        List<RegionReport.Line> lines = (state.vpcs() == null ? List.<VpcOutcome>of() : state.vpcs()).stream()
+                .map(v -> new RegionReport.Line(v.vpcId(), v.outcome(), v.execution(), v.summary(),
+                        v.error() == null ? null : v.error().error() + ": " + causeMessage(v.error())))
+                .toList();
+        Map<String, Integer> outcomes = new TreeMap<>();
+        lines.forEach(l -> outcomes.merge(l.outcome(), 1, Integer::sum));
+        Tally tally = lines.stream().map(l -> l.summary() == null ? Tally.NONE : l.summary().tally()).reduce(Tally.NONE, Tally::plus);
+        List<String> skipped = state.groups() == null ? List.of() : state.groups().ignored();
+        RegionReport.Totals page = new RegionReport.Totals(lines.size(), outcomes, skipped.size(), tally);
+        RegionReport region = new RegionReport(settings.region(), sweptSoFar(state.trigger()).plus(page), lines, skipped,
+                state.groups() == null ? null : state.groups().next());
+        String outcome = state.error() != null ? "failed" : target.dryRun() ? "planned"
+                : outcomes.containsKey("failed") || outcomes.containsKey("incomplete") ? "incomplete"
+                : tally.actions() > 0 ? "remediated" : "compliant";
+        return new Result(outcome, target.source(), target.dryRun(), null, List.of(), List.of(), List.of(), List.of(), List.of(),
+                tally.endpointZonesAdded(), tally.monthlyCostAddedUsd(), failure(state.error()), clock.instant().toString(), null,
+                region);
+    }
+
+    /** The totals of the pages swept before this one, which the execution that swept them handed on. */
+    static RegionReport.Totals sweptSoFar(JsonNode trigger) {
+        JsonNode before = trigger == null ? null : trigger.get(TriggerParser.SWEPT_SO_FAR);
+        if (before == null) {
+            return RegionReport.Totals.NONE;
+        }
+        try {
+            return Json.MAPPER.treeToValue(before, RegionReport.Totals.class);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException(TriggerParser.SWEPT_SO_FAR + " is not a sweep's totals: " + e.getOriginalMessage());
+        }
     }
 
     static Result.Failure failure(ErrorInfo error) {
@@ -115,6 +216,10 @@ final class ResultBuilder {
             JsonNode parsed = Json.MAPPER.readTree(cause);
             if (parsed != null && parsed.hasNonNull("errorMessage")) {
                 return parsed.get("errorMessage").asText();
+            }
+            // A child execution that failed (startExecution.sync): its description, with its own error and cause.
+            if (parsed != null && parsed.hasNonNull("ExecutionArn") && parsed.hasNonNull("Error")) {
+                return parsed.get("Error").asText() + ": " + parsed.path("Cause").asText("no cause given");
             }
         } catch (JsonProcessingException e) {
             // plain text: as it is

@@ -148,7 +148,7 @@ public final class VpcClassifier {
     }
 
     private boolean optedOut(List<Tag> tags) {
-        return tags.stream().anyMatch(t -> t.key().equals(settings.optOutTagKey()) && "true".equalsIgnoreCase(t.value()));
+        return tags.stream().anyMatch(t -> settings.optsOut(t.key(), t.value()));
     }
 
     /** Every associated IPv4 and IPv6 block: the managed group admits 443 from each of them. */

@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.RouteTable;
 import software.amazon.awssdk.services.ec2.model.RouteTableAssociation;
 import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.ec2.model.Vpc;
 import ssmreach.contract.Target;
 import ssmreach.contract.TargetGroups;
 import ssmreach.core.Clients;
@@ -38,6 +39,10 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
     /** The most values one EC2 filter takes. */
     private static final int FILTER_VALUES = 200;
 
+    /** The most VPCs one DescribeVpcs page returns. */
+    private static final int VPC_PAGE = 1000;
+
+    private final Settings settings;
     private final Ec2Client ec2;
 
     public GroupTargetsHandler() {
@@ -45,24 +50,28 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
     }
 
     private GroupTargetsHandler(Settings settings) {
-        this(Clients.ec2(settings));
+        this(settings, Clients.ec2(settings));
         primeBeforeSnapshot(settings);
     }
 
-    public GroupTargetsHandler(Ec2Client ec2) {
+    public GroupTargetsHandler(Settings settings, Ec2Client ec2) {
         super(Target.class);
+        this.settings = settings;
         this.ec2 = ec2;
     }
 
     @Override
     protected void prime(Twins twins) throws IOException {
-        serveSamples(new GroupTargetsHandler(twins.ec2()), twins);
+        serveSamples(new GroupTargetsHandler(settings, twins.ec2()), twins);
     }
 
     @Override
     public TargetGroups handle(Target batch) {
+        if (Target.SWEEP.equals(batch.source()) && batch.vpcId() == null) {
+            return sweep(batch);
+        }
         if (!Target.BATCH.equals(batch.source()) || batch.batch().isEmpty()) {
-            throw new InvalidInputException("GroupTargets takes a batch target (source \"batch\" with its events)");
+            throw new InvalidInputException("GroupTargets takes a batch target (source \"batch\" with its events) or a sweep");
         }
         Map<String, Set<String>> subnets = new TreeMap<>();
         Map<String, Set<String>> instances = new TreeMap<>();
@@ -102,6 +111,37 @@ public class GroupTargetsHandler extends JsonHandler<Target, TargetGroups> {
             }
         }
         return new TargetGroups(groups, ids.stream().filter(id -> !found.contains(id)).toList(), ignored.stream().distinct().toList());
+    }
+
+    /**
+     * A page of the Region's VPCs in id order, after the last one the page before took on: one
+     * DescribeVpcs per 1,000 VPCs, however many subnets they have. A VPC opted out by its tag is
+     * left out, and so is one another account shares with this one (its owner's stack keeps it
+     * reachable; this account may not change it). The VPCs then run side by side, as many as the
+     * stack's sweep concurrency, which is checked against EC2's budget first.
+     */
+    private TargetGroups sweep(Target sweep) {
+        settings.requireSweepWithinBudget();
+        List<Vpc> vpcs = ec2.describeVpcsPaginator(r -> r.maxResults(VPC_PAGE)).vpcs().stream()
+                .filter(v -> sweep.after() == null || v.vpcId().compareTo(sweep.after()) > 0)
+                .sorted(java.util.Comparator.comparing(Vpc::vpcId)).toList();
+        List<Target> groups = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        String next = null;
+        for (Vpc vpc : vpcs) {
+            if (groups.size() == settings.sweepPageVpcs()) {
+                next = groups.getLast().vpcId();
+                break;
+            }
+            if (vpc.tags().stream().anyMatch(t -> settings.optsOut(t.key(), t.value()))) {
+                skipped.add(vpc.vpcId() + ": opted out (tag " + settings.optOutTagKey() + "=true)");
+            } else if (!settings.accountId().isEmpty() && !settings.accountId().equals(vpc.ownerId())) {
+                skipped.add(vpc.vpcId() + ": shared by account " + vpc.ownerId() + ", which keeps it reachable");
+            } else {
+                groups.add(Target.sweptVpc(vpc.vpcId(), sweep.dryRun()));
+            }
+        }
+        return new TargetGroups(groups, List.of(), skipped, settings.sweepConcurrency(), next);
     }
 
     /** The subnets of each route change, by VPC; what cannot be resolved goes to {@code ignored} with the reason. */

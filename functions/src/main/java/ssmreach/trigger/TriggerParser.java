@@ -33,10 +33,14 @@ public final class TriggerParser {
     static final Set<String> ROUTE_EVENTS = Set.of("CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable",
             "ReplaceRouteTableAssociation", "DisassociateRouteTable");
     private static final Set<String> MANUAL_FIELDS = Set.of("subnetId", "vpcId", "instanceId", "dryRun", "diagnose");
+    /** A sweep's input: by hand or on the stack's schedule {@code {"sweep": true}}; a page after the first also names where it goes on. */
+    private static final Set<String> SWEEP_FIELDS = Set.of("sweep", "dryRun", "after", TriggerParser.SWEPT_SO_FAR, TriggerParser.STARTED_BY);
+    /** The totals of a sweep's pages so far, which the execution of one page hands on to the next. */
+    public static final String SWEPT_SO_FAR = "sweptSoFar";
     private static final Set<String> TARGET_FIELDS = Set.of("subnetId", "vpcId", "instanceId");
     /** A Target as the batch execution writes it (diagnose is always false there). */
     private static final Set<String> GROUP_FIELDS = Set.of("source", "vpcId", "subnetIds", "instanceIds", "dryRun", "diagnose");
-    private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", Target.ROUTE_CHANGE, "events");
+    private static final Set<String> GROUP_SOURCES = Set.of("CreateSubnet", "InstanceRunning", Target.ROUTE_CHANGE, "events", Target.SWEEP);
     /** The field Step Functions adds to the input of an execution another one started. */
     private static final String STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
     /** As many events as the pipe delivers at most in one batch (its BatchSize). */
@@ -60,6 +64,9 @@ public final class TriggerParser {
         }
         if (input.has("target")) {
             return fromGroup(input);
+        }
+        if (input.has("sweep")) {
+            return fromSweep(input);
         }
         if (!input.has("detail-type") && !input.has("source")) {
             return fromManual(input);
@@ -136,7 +143,7 @@ public final class TriggerParser {
         }
         List<String> subnets = ids(group.path("subnetIds"), SUBNET_ID, "target.subnetIds");
         List<String> instances = ids(group.path("instanceIds"), INSTANCE_ID, "target.instanceIds");
-        if (subnets.isEmpty() && instances.isEmpty()) {
+        if (subnets.isEmpty() && instances.isEmpty() && !Target.SWEEP.equals(source)) {
             throw new InvalidInputException("The group names no subnet and no instance");
         }
         if (flag(group, "diagnose")) {
@@ -235,6 +242,34 @@ public final class TriggerParser {
                     + abbreviate(state) + "', not running");
         }
         return new Target("InstanceRunning", null, List.of(), List.of(instanceId), settings.dryRun(), false, null);
+    }
+
+    /** A sweep of every VPC of the Region; {@code after} and the totals so far come with a page after the first. */
+    private Target fromSweep(JsonNode input) {
+        List<String> unknown = new ArrayList<>();
+        input.fieldNames().forEachRemaining(name -> {
+            if (!SWEEP_FIELDS.contains(name)) {
+                unknown.add(abbreviate(name));
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new InvalidInputException("Unknown field(s) " + unknown + "; a sweep's input is {\"sweep\": true}, optionally with dryRun");
+        }
+        if (!flag(input, "sweep")) {
+            throw new InvalidInputException("sweep must be true to sweep the Region");
+        }
+        String after = input.has("after") ? id(input.get("after"), VPC_ID, "after") : null;
+        if (input.has(SWEPT_SO_FAR) != (after != null)) {
+            throw new InvalidInputException("after and " + SWEPT_SO_FAR + " come together, from the page before");
+        }
+        if (after != null) {
+            try {
+                ssmreach.core.Json.MAPPER.treeToValue(input.get(SWEPT_SO_FAR), ssmreach.contract.RegionReport.Totals.class);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new InvalidInputException(SWEPT_SO_FAR + " is not a sweep's totals");
+            }
+        }
+        return Target.sweep(settings.dryRun() || flag(input, "dryRun"), after);
     }
 
     private Target fromManual(JsonNode input) {

@@ -75,7 +75,7 @@ class PrimingTest {
     static Stream<Arguments> functions() {
         return Stream.of(
                 function("ParseTrigger", own -> new ParseTriggerHandler(SETTINGS)),
-                function("GroupTargets", own -> new GroupTargetsHandler(own.ec2()), "ec2"),
+                function("GroupTargets", own -> new GroupTargetsHandler(SETTINGS, own.ec2()), "ec2"),
                 function("TakeTurn", own -> new TakeTurnHandler(own.states(), 20), "states"),
                 function("ClassifySubnets", own -> new ClassifySubnetsHandler(SETTINGS, own.ec2()), "ec2"),
                 function("PrepareVpc", own -> new PrepareVpcHandler(SETTINGS, own.ec2()), "ec2"),

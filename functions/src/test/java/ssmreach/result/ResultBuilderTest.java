@@ -519,7 +519,7 @@ class ResultBuilderTest {
     @Test
     void instancesLeftForALaterRunAreAWarningAndTheRunIsIncomplete() {
         InstanceSelection selection = new InstanceSelection(List.of(new InstanceTarget(INSTANCE, SUBNET, "running")), List.of(), true,
-                "2026-11-28T14:00:00Z", 7);
+                "2026-11-28T14:00:00Z", 7, 0);
 
         Result result = builder.build(withInstances(compliant(), selection, List.of(existingOk(INSTANCE)), registration(online(INSTANCE, 5)),
                 null));

@@ -36,7 +36,7 @@ class GroupTargetsHandlerTest {
     private static final String VPC_B = "vpc-0b1b2c3d4e5f60718";
 
     private final Ec2Client ec2 = SdkMocks.ec2();
-    private final GroupTargetsHandler handler = new GroupTargetsHandler(ec2);
+    private final GroupTargetsHandler handler = new GroupTargetsHandler(ssmreach.TestInputs.settings(java.util.Map.of()), ec2);
 
     @Test
     void subnetsAndInstancesAreGroupedByVpcAndRepeatsCountOnce() {
@@ -252,5 +252,49 @@ class GroupTargetsHandlerTest {
     private void described(Instance... instances) {
         when(ec2.describeInstances(any(DescribeInstancesRequest.class))).thenReturn(DescribeInstancesResponse.builder()
                 .reservations(Reservation.builder().instances(instances).build()).build());
+    }
+
+    @Test
+    void aSweepTakesAPageOfTheRegionsVpcsInIdOrderLeavingOutOptedOutAndSharedOnes() {
+        GroupTargetsHandler sweeper = new GroupTargetsHandler(ssmreach.TestInputs.settings(java.util.Map.of(
+                "SWEEP_PAGE_VPCS", "2", "SWEEP_CONCURRENCY", "3", "API_RATE_SHARE", "0.25")), ec2);
+        when(ec2.describeVpcs(any(software.amazon.awssdk.services.ec2.model.DescribeVpcsRequest.class))).thenReturn(
+                software.amazon.awssdk.services.ec2.model.DescribeVpcsResponse.builder().vpcs(
+                        vpc("vpc-0000000000000000d", "123456789012"), vpc("vpc-0000000000000000a", "123456789012"),
+                        vpc("vpc-0000000000000000b", "210987654321"),
+                        vpc("vpc-0000000000000000c", "123456789012").toBuilder().tags(t -> t.key("ssm-reach:skip").value("true")).build(),
+                        vpc("vpc-0000000000000000e", "123456789012"), vpc("vpc-0000000000000000f", "123456789012")).build());
+
+        TargetGroups first = sweeper.handle(Target.sweep(true, null));
+
+        assertEquals(List.of(Target.sweptVpc("vpc-0000000000000000a", true), Target.sweptVpc("vpc-0000000000000000d", true)),
+                first.groups(), "a page of two, in id order, each a whole VPC; the dry run carries over");
+        assertEquals(List.of("vpc-0000000000000000b: shared by account 210987654321, which keeps it reachable",
+                "vpc-0000000000000000c: opted out (tag ssm-reach:skip=true)"), first.ignored());
+        assertEquals("vpc-0000000000000000d", first.next(), "the next page goes on after the last VPC of this one");
+        assertEquals(3, first.concurrency());
+
+        TargetGroups last = sweeper.handle(Target.sweep(true, first.next()));
+
+        assertEquals(List.of(Target.sweptVpc("vpc-0000000000000000e", true), Target.sweptVpc("vpc-0000000000000000f", true)),
+                last.groups());
+        assertEquals(List.of(), last.ignored(), "those left out are reported by the page that met them");
+        assertEquals(null, last.next(), "no VPC after the page: the sweep ends");
+    }
+
+    @Test
+    void aSweepBeyondEc2sBudgetIsRefusedBeforeAnyCall() {
+        GroupTargetsHandler sweeper = new GroupTargetsHandler(ssmreach.TestInputs.settings(java.util.Map.of(
+                "SWEEP_CONCURRENCY", "4", "API_RATE_SHARE", "0.25")), ec2);
+
+        var refused = assertThrows(ssmreach.core.InvalidConfigurationException.class, () -> sweeper.handle(Target.sweep(false, null)));
+
+        assertEquals("SWEEP_CONCURRENCY 4 with API_RATE_SHARE 0.25 lets the sweep and a batch use 125% of each EC2 API's rate; "
+                + "keep (SweepConcurrency + 1) x ApiRateShare at most 1", refused.getMessage());
+        verifyNoInteractions(ec2);
+    }
+
+    private static software.amazon.awssdk.services.ec2.model.Vpc vpc(String id, String owner) {
+        return software.amazon.awssdk.services.ec2.model.Vpc.builder().vpcId(id).ownerId(owner).build();
     }
 }

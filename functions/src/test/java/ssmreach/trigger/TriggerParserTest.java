@@ -702,4 +702,38 @@ class TriggerParserTest {
 
         assertEquals(new Target(Target.ROUTE_CHANGE, VPC, List.of(SUBNET), List.of(), false, false, null), target);
     }
+
+    @Test
+    void aSweepByHandOrOnScheduleAndTheNextPageOfOne() {
+        assertEquals(Target.sweep(false, null), parser.parse(json("{\"sweep\": true}")));
+        assertEquals(Target.sweep(true, null), parser.parse(json("{\"sweep\": true, \"dryRun\": true}")));
+        Target next = parser.parse(json("""
+                {"sweep": true, "dryRun": false, "after": "vpc-0a1b2c3d4e5f60718",
+                 "sweptSoFar": {"vpcs": 100, "outcomes": {"remediated": 100}, "skipped": 0, "tally": {"actions": 700}},
+                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": "arn:aws:states:us-east-1:123456789012:execution:w:x"}"""));
+        assertEquals(Target.sweep(false, "vpc-0a1b2c3d4e5f60718"), next);
+    }
+
+    @Test
+    void aSweepsInputIsCheckedBeforeAnyCall() {
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("{\"sweep\": false}")), "false sweeps nothing");
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("{\"sweep\": \"yes\"}")));
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("{\"sweep\": true, \"vpcId\": \"vpc-0a1b2c3d4e5f60718\"}")));
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("{\"sweep\": true, \"after\": \"vpc-0a1b2c3d4e5f60718\"}")),
+                "a page after the first carries the totals so far");
+        assertThrows(InvalidInputException.class, () -> parser.parse(json(
+                "{\"sweep\": true, \"after\": \"subnet-0a1b2c3d4e5f60718\", \"sweptSoFar\": {}}")));
+        assertThrows(InvalidInputException.class, () -> parser.parse(json(
+                "{\"sweep\": true, \"after\": \"vpc-0a1b2c3d4e5f60718\", \"sweptSoFar\": {\"vpcs\": \"many\", \"extra\": 1}}")));
+    }
+
+    @Test
+    void aSweepsGroupNamesItsVpcOnly() {
+        Target group = parser.parse(json("{\"target\": {\"source\": \"Sweep\", \"vpcId\": \"vpc-0a1b2c3d4e5f60718\", "
+                + "\"subnetIds\": [], \"instanceIds\": [], \"dryRun\": true, \"diagnose\": false}}"));
+
+        assertEquals(Target.sweptVpc("vpc-0a1b2c3d4e5f60718", true), group);
+        assertThrows(InvalidInputException.class, () -> parser.parse(json("{\"target\": {\"source\": \"CreateSubnet\", "
+                + "\"vpcId\": \"vpc-0a1b2c3d4e5f60718\"}}")), "only a sweep's group may name no subnet and no instance");
+    }
 }

@@ -76,7 +76,7 @@ public final class LocalFunctions {
     public static Map<String, RequestStreamHandler> create(Settings settings, Function<String, Clients> clientsOf) {
         Map<String, RequestStreamHandler> functions = new LinkedHashMap<>();
         functions.put("ParseTrigger", new ParseTriggerHandler(settings));
-        functions.put("GroupTargets", new GroupTargetsHandler(clientsOf.apply("GroupTargetsFunction").ec2()));
+        functions.put("GroupTargets", new GroupTargetsHandler(settings, clientsOf.apply("GroupTargetsFunction").ec2()));
         functions.put("TakeTurn", new TakeTurnHandler(clientsOf.apply("TakeTurnFunction").sfn(), settings.turnWaitSeconds()));
         Clients classify = clientsOf.apply("ClassifySubnetsFunction");
         functions.put("ClassifySubnets", new ClassifySubnetsHandler(settings, classify.ec2()));

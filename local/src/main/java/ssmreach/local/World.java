@@ -30,6 +30,14 @@ public record World(Ec2Client ec2) {
         return igw;
     }
 
+    /** A NAT gateway in the (public) subnet, and the table's default route through it. */
+    public String natRoute(String publicSubnetId, String routeTableId) {
+        String allocation = ec2.allocateAddress(r -> r.domain("vpc")).allocationId();
+        String nat = ec2.createNatGateway(r -> r.subnetId(publicSubnetId).allocationId(allocation)).natGateway().natGatewayId();
+        ec2.createRoute(r -> r.routeTableId(routeTableId).destinationCidrBlock("0.0.0.0/0").natGatewayId(nat));
+        return nat;
+    }
+
     /** A running instance (moto starts instances running), optionally with an instance profile. */
     public String instance(String subnetId, String profileArn) {
         return ec2.runInstances(r -> {

@@ -36,7 +36,8 @@ class TemplateFunctionsTest {
     /** The IAM actions each function is allowed, and nothing else. */
     private static final Map<String, Set<String>> ACTIONS = Map.ofEntries(
             Map.entry("ParseTriggerFunction", Set.of()),
-            Map.entry("GroupTargetsFunction", Set.of("ec2:DescribeInstances", "ec2:DescribeRouteTables", "ec2:DescribeSubnets")),
+            Map.entry("GroupTargetsFunction", Set.of("ec2:DescribeInstances", "ec2:DescribeRouteTables", "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs")),
             Map.entry("TakeTurnFunction", Set.of("states:ListExecutions", "states:DescribeExecution")),
             Map.entry("ClassifySubnetsFunction", Set.of("ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeRouteTables",
                     "ec2:DescribeInstances")),

@@ -34,12 +34,14 @@ class TemplateSecurityScanTest {
     /**
      * Values for each parameter a Condition of the template reads: every combination is scanned.
      * ExistingProfile=attach-policy adds iam:AttachRolePolicy; a NotificationEmail adds the e-mail
-     * subscription; RouteTriggers=false leaves the route rule out (and its source from the queue policy).
+     * subscription; RouteTriggers=false leaves the route rule out (and its source from the queue policy);
+     * a SweepSchedule adds the schedule and its role.
      */
     private static final Map<String, List<String>> VARIED = Map.of(
             "ExistingProfile", List.of("report", "attach-policy"),
             "NotificationEmail", List.of("", "ops@example.com"),
-            "RouteTriggers", List.of("true", "false"));
+            "RouteTriggers", List.of("true", "false"),
+            "SweepSchedule", List.of("", "rate(1 day)"));
 
     @Test
     void everyParameterThatAConditionReadsIsVaried() {
