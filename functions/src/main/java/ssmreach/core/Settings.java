@@ -27,7 +27,8 @@ public record Settings(
         boolean attachPolicyToExistingRole,
         String instanceProfileArn,
         double apiRateShare,
-        int turnWaitSeconds) {
+        int turnWaitSeconds,
+        String stackName) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -101,7 +102,8 @@ public record Settings(
                 },
                 env.getOrDefault("INSTANCE_PROFILE_ARN", ""),
                 share(env.getOrDefault("API_RATE_SHARE", "0")),
-                seconds(env, "TURN_WAIT_SECONDS", 20));
+                seconds(env, "TURN_WAIT_SECONDS", 20),
+                env.getOrDefault("STACK_NAME", "ssm-reach"));
     }
 
     /** A whole number of seconds, 1 to 3600. */
