@@ -29,7 +29,8 @@ public record Settings(
         double apiRateShare,
         int turnWaitSeconds,
         int sweepConcurrency,
-        int sweepPageVpcs) {
+        int sweepPageVpcs,
+        String stackName) {
 
     /** The interface endpoint services the agent may use; anything else is refused. */
     public static final Set<String> ALLOWED_SERVICES = Set.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -109,7 +110,8 @@ public record Settings(
                 share(env.getOrDefault("API_RATE_SHARE", "0")),
                 seconds(env, "TURN_WAIT_SECONDS", 20),
                 count(env, "SWEEP_CONCURRENCY", 2, MAX_SWEEP_CONCURRENCY),
-                count(env, "SWEEP_PAGE_VPCS", MAX_SWEEP_PAGE_VPCS, MAX_SWEEP_PAGE_VPCS));
+                count(env, "SWEEP_PAGE_VPCS", MAX_SWEEP_PAGE_VPCS, MAX_SWEEP_PAGE_VPCS),
+                env.getOrDefault("STACK_NAME", "ssm-reach"));
     }
 
     /**

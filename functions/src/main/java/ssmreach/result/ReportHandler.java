@@ -90,6 +90,8 @@ public class ReportHandler extends JsonHandler<WorkflowState, Result> {
         Result result = builder.build(state);
         changes(state, result).forEach(this::tag);
         publish(result);
+        // Once published: a Report retried after a failed publish counts once.
+        Metrics.documents(result, settings.stackName()).forEach(System.out::println);
         return result;
     }
 

@@ -131,6 +131,14 @@ class RegionReportTest {
         assertThrows(InvalidInputException.class, () -> builder.build(Json.MAPPER.convertValue(raw, WorkflowState.class)));
     }
 
+    @Test
+    void aSweepsResultWritesNoMetricsOfItsOwnForItsVpcsWroteTheirs() {
+        Result result = builder.build(sweep(Target.sweep(false, null), null, new TargetGroups(List.of(), List.of(), List.of(), 2, null),
+                new VpcOutcome("vpc-0000000000000000b", "remediated", "arn:b", new VpcSummary(Tally.NONE, List.of()), null)));
+
+        assertEquals(List.of(), Metrics.documents(result, "ssm-reach"));
+    }
+
     private static WorkflowState sweep(Target target, RegionReport.Totals before, TargetGroups groups, VpcOutcome... vpcs) {
         Map<String, Object> trigger = new LinkedHashMap<>(Map.of("sweep", true));
         if (before != null) {

@@ -2,6 +2,7 @@ package ssmreach.result;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
@@ -26,10 +27,13 @@ import static ssmreach.result.ResultFixtures.withStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -277,6 +281,45 @@ class ReportHandlerTest {
 
         assertTrue(e.getMessage().contains("InternalFailure"), e.getMessage());
         verifyNoInteractions(sns);
+    }
+
+    @Test
+    void theMetricsFollowThePublishedResultOnStandardOutput() throws Exception {
+        tagsAccepted();
+        eventsAccepted();
+        List<String> lines = new ArrayList<>();
+
+        Result result = printed(lines, () -> handler(Map.of("STACK_NAME", "team-a")).handle(ResultFixtures.remediated()));
+
+        List<String> expected = new ArrayList<>(List.of(Json.MAPPER.writeValueAsString(result)));
+        expected.addAll(Metrics.documents(result, "team-a"));
+        assertEquals(expected, lines, "the result document, then its metrics, for the stack");
+    }
+
+    @Test
+    void aRefusedPublishLogsNoMetricsSoItsRetryCountsOnce() {
+        tagsAccepted();
+        when(events.putEvents(any(PutEventsRequest.class))).thenReturn(PutEventsResponse.builder().failedEntryCount(1)
+                .entries(PutEventsResultEntry.builder().errorCode("InternalFailure").errorMessage("try again").build()).build());
+        List<String> lines = new ArrayList<>();
+
+        assertThrows(RetryableAwsException.class, () -> printed(lines, () -> handler().handle(ResultFixtures.remediated())));
+
+        assertEquals(1, lines.size(), "the result document alone: " + lines);
+        assertFalse(lines.getFirst().contains("\"_aws\""), lines.getFirst());
+    }
+
+    /** What {@code run} prints on standard output (the function's log), line by line, added to {@code lines}. */
+    private static <T> T printed(List<String> lines, Supplier<T> run) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            return run.get();
+        } finally {
+            System.setOut(stdout);
+            lines.addAll(log.toString(StandardCharsets.UTF_8).lines().toList());
+        }
     }
 
     @Test

@@ -30,6 +30,8 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import ssmreach.contract.Result;
+import ssmreach.core.Json;
 import ssmreach.core.Settings;
 import ssmreach.local.Execution;
 import ssmreach.local.LocalAws;
@@ -37,6 +39,7 @@ import ssmreach.local.LocalFunctions;
 import ssmreach.local.LocalWorkflow;
 import ssmreach.local.SampleEvents;
 import ssmreach.local.World;
+import ssmreach.result.Metrics;
 import ssmreach.testing.LocalAwsExtension;
 import ssmreach.testing.RuntimeApiFunction;
 
@@ -53,7 +56,8 @@ import ssmreach.testing.RuntimeApiFunction;
  * from the container endpoint, signed as its role), and the real workflow remediates a subnet with
  * an instance, registers it and diagnoses it, and a trigger queue's batch with a second instance's
  * {@code running} event is remediated, through them: every function serves at least once,
- * so every AWS operation on those paths found its classes in the cut jars.
+ * so every AWS operation on those paths found its classes in the cut jars. Report's log, in the
+ * JSON log format, holds each result's metrics in the embedded metric format.
  */
 @ExtendWith(LocalAwsExtension.class)
 class ShippedPackageIT {
@@ -61,6 +65,7 @@ class ShippedPackageIT {
     private static final long MAX_ZIPPED_BYTES = 40_000_000L;
     private static final Pattern HANDLER = Pattern.compile("([\\w.]+)::handleRequest");
     private static final Set<String> SERVICE_JARS = Set.of("ec2", "eventbridge", "iam", "sfn", "sns", "ssm");
+    private static final String STACK_NAME = "ssm-reach-shipped";
 
     @Test
     void everyFunctionStartsFromTheShippedPackageAndServesTheWorkflow(LocalAws aws, @TempDir Path scratch) throws Exception {
@@ -86,7 +91,7 @@ class ShippedPackageIT {
 
         LocalFunctions.createInstanceProfile(aws.inspectIam());
         String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
-        Map<String, String> stack = Map.of("RESULT_TOPIC_ARN", topic);
+        Map<String, String> stack = Map.of("RESULT_TOPIC_ARN", topic, "STACK_NAME", STACK_NAME);
         Settings settings = LocalFunctions.settings(stack);
         var deployed = aws.deploy(settings);
         Path jni = runtimeClientLibrary(scratch);
@@ -111,6 +116,7 @@ class ShippedPackageIT {
 
             Map<String, String> failures = new ConcurrentHashMap<>();
             Set<String> served = new TreeSet<>();
+            JsonNode remediated;
             try (LocalWorkflow workflow = new LocalWorkflow(new HashMap<String, RequestStreamHandler>(functions), aws.executions())) {
                 workflow.lambda().onInvocation(invocation -> {
                     synchronized (served) {
@@ -142,16 +148,57 @@ class ShippedPackageIT {
                 assertTrue(batch.succeeded(), batch.toString());
                 assertFalse(batch.children().isEmpty(), "the batch started its VPC's execution: " + batch);
                 batch.children().values().forEach(child -> assertTrue(child.succeeded(), child.toString()));
+                remediated = remediation.output();
                 assertEquals(1, aws.inspectEc2().describeIamInstanceProfileAssociations(r -> r.filters(f -> f.name("instance-id")
                         .values(second))).iamInstanceProfileAssociations().size(), "the batch's instance got its profile");
             }
             assertEquals(Map.of(), failures, "no function failed");
             assertEquals(new TreeSet<>(functions.keySet()), served, "every function served from the package");
+            assertReportLoggedTheMetricsOf(remediated, functions.get("Report").log());
         } finally {
             for (RuntimeApiFunction function : functions.values()) {
                 function.close();
             }
         }
+    }
+
+    /**
+     * Report's log, as the JSON log format leaves it, holds after each result document that
+     * result's metrics as Metrics writes them: embedded metric format documents, each one whole
+     * line of JSON (MetricsTest checks those against the specification), nothing wrapped around
+     * them. The remediation's say what it did.
+     */
+    private static void assertReportLoggedTheMetricsOf(JsonNode remediation, Path log) throws IOException {
+        List<JsonNode> results = new ArrayList<>();
+        List<JsonNode> logged = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            JsonNode record = line.startsWith("{") ? Json.MAPPER.readTree(line) : null;
+            if (record != null && record.has("_aws")) {
+                logged.add(record);
+            } else if (record != null && record.has("outcome") && record.has("evaluatedAt")) {
+                results.add(record);
+            }
+        }
+        assertTrue(results.size() >= 3, "Report published the remediation, the diagnosis and the batch's VPC: " + results);
+        assertEquals(remediation.path("evaluatedAt"), results.getFirst().path("evaluatedAt"),
+                "the remediation's result is the first Report logged: " + results.getFirst());
+        List<JsonNode> expected = new ArrayList<>();
+        for (JsonNode result : results) {
+            for (String document : Metrics.documents(Json.MAPPER.treeToValue(result, Result.class), STACK_NAME)) {
+                expected.add(Json.MAPPER.readTree(document));
+            }
+        }
+        assertEquals(expected, logged, "Report's log holds the metrics of each result, once, in order");
+
+        JsonNode metrics = logged.getFirst();
+        assertEquals("remediated", metrics.path(Metrics.OUTCOME).asText(), metrics.toString());
+        assertEquals(STACK_NAME, metrics.path(Metrics.STACK).asText(), metrics.toString());
+        assertEquals(1, metrics.path(Metrics.REMEDIATIONS).asInt(), metrics.toString());
+        assertTrue(metrics.path(Metrics.ENDPOINT_ZONES_ADDED).asInt() > 0, metrics.toString());
+        assertEquals(remediation.path("endpointZonesAdded").asInt(), metrics.path(Metrics.ENDPOINT_ZONES_ADDED).asInt());
+        assertEquals(List.of(remediation.path("instances").path(0).path("secondsToOnline").asLong()),
+                List.of(metrics.path(Metrics.TIME_TO_ONLINE).path(0).asLong()), metrics.toString());
+        assertEquals(1, metrics.path(Metrics.TIME_TO_ONLINE).size(), metrics.toString());
     }
 
     /** One jar per artifact; the five service jars present, cut (smaller than Maven's), none whole. */
