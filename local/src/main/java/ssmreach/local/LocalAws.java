@@ -54,7 +54,29 @@ public final class LocalAws implements AutoCloseable {
 
     public static LocalAws start(Path motoLog) {
         MotoServer moto = MotoServer.start(motoLog);
-        return new LocalAws(moto, new StrictAwsProxy(moto.endpoint()));
+        LocalAws aws = new LocalAws(moto, new StrictAwsProxy(moto.endpoint()));
+        aws.defaultVpcAsAwsMakesIt();
+        return aws;
+    }
+
+    /**
+     * AWS gives the default VPC an internet gateway and a 0.0.0.0/0 route to it in its main table
+     * (its subnets are public); moto's has neither, which would make them isolated.
+     */
+    private void defaultVpcAsAwsMakesIt() {
+        try (Ec2Client ec2 = inspectEc2()) {
+            for (var vpc : ec2.describeVpcs(r -> r.filters(f -> f.name("is-default").values("true"))).vpcs()) {
+                if (!ec2.describeInternetGateways(r -> r.filters(f -> f.name("attachment.vpc-id").values(vpc.vpcId())))
+                        .internetGateways().isEmpty()) {
+                    continue;
+                }
+                String igw = ec2.createInternetGateway(r -> {}).internetGateway().internetGatewayId();
+                ec2.attachInternetGateway(r -> r.internetGatewayId(igw).vpcId(vpc.vpcId()));
+                String main = ec2.describeRouteTables(r -> r.filters(f -> f.name("vpc-id").values(vpc.vpcId()),
+                        f -> f.name("association.main").values("true"))).routeTables().getFirst().routeTableId();
+                ec2.createRoute(r -> r.routeTableId(main).destinationCidrBlock("0.0.0.0/0").gatewayId(igw));
+            }
+        }
     }
 
     /** What the functions talk to. */
@@ -73,6 +95,7 @@ public final class LocalAws implements AutoCloseable {
 
     public void reset() {
         moto.reset();
+        defaultVpcAsAwsMakesIt();
         proxy.fleet().reset();
         proxy.resetRules();
         proxy.executions().clear();

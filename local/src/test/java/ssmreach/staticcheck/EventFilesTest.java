@@ -74,6 +74,8 @@ class EventFilesTest {
     private static final Set<String> STATE_CHANGE = Set.of("instance-running.json", "instance-pending.json");
     private static final Set<String> MANUAL = Set.of("manual-subnet.json", "manual-vpc.json", "manual-subnet-dry-run.json",
             "manual-instance.json", "manual-instance-diagnose.json");
+    /** A sweep of the Region, by hand or on the stack's schedule. */
+    private static final String SWEEP = "manual-sweep.json";
     /** What the pipe from the trigger queue starts the workflow with: a batch of SQS messages. */
     private static final String BATCH = "trigger-batch.json";
     private static final String ENV = "env.json";
@@ -120,6 +122,7 @@ class EventFilesTest {
         known.addAll(STATE_CHANGE);
         known.addAll(MANUAL);
         known.add(BATCH);
+        known.add(SWEEP);
         known.add(ENV);
         Set<String> present = new TreeSet<>(Repo.list("events").stream().map(p -> p.getFileName().toString()).toList());
         assertEquals(known, present, "events/ and this test's table disagree: add the new file to the table (with its type)");
@@ -244,6 +247,20 @@ class EventFilesTest {
             assertNotNull(target.ignored(), "ParseTrigger must ignore an instance that is not running");
             assertTrue(target.instanceIds().isEmpty());
         }
+    }
+
+    @Test
+    void theSweepSampleIsTheScheduledSweepsInput() throws IOException {
+        String scheduled = Repo.template().path("Resources").path("SweepSchedulerSchedule").path("Properties").path("Target")
+                .path("Input").path("Fn::Sub").asText();
+        JsonNode startExecution = ssmreach.core.Json.MAPPER.readTree(scheduled);
+
+        assertEquals(read(SWEEP), ssmreach.core.Json.MAPPER.readTree(startExecution.path("Input").asText()),
+                "the schedule starts the workflow with the sample's input");
+        assertTrue(startExecution.path("Name").asText().startsWith("sweep-"), "each scheduled sweep is named sweep-…");
+        Target target = new ssmreach.trigger.TriggerParser(Settings.from(Map.of("AWS_REGION", REGION, "ACCOUNT_ID", ACCOUNT)))
+                .parse(read(SWEEP));
+        assertEquals(Target.sweep(false, null), target);
     }
 
     @ParameterizedTest

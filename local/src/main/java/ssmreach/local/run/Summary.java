@@ -115,6 +115,8 @@ final class Summary {
             }
             table(out, instanceRows);
         }
+        report.runs().stream().map(TriggerRun::result).filter(r -> r != null && r.has("region"))
+                .forEach(r -> printRegion(out, r.get("region")));
         out.println();
         out.println("Endpoints added: " + usd(totalCost())
                 + " a month (interface endpoints are billed per zone-hour; the S3 gateway is free).");
@@ -241,6 +243,40 @@ final class Summary {
         byZones.forEach((zones, services) -> parts.add(String.join(", ", services) + " in " + zones));
         parts.addAll(gateways);
         return String.join("; ", parts);
+    }
+
+    /** A sweep's Region report: one row per VPC of its page, and the totals of the whole sweep so far. */
+    static void printRegion(PrintStream out, JsonNode region) {
+        out.println();
+        out.println("Region report (" + region.path("region").asText() + "), a sweep's page"
+                + (region.has("continuesAfter") ? ", continued after " + region.path("continuesAfter").asText() : "") + ":");
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("VPC", "OUTCOME", "SUBNETS (ROUTE/STATUS)", "INSTANCES", "FINDINGS", "ENDPOINT-ZONES", "COST/MONTH", "CHANGES",
+                "REPAIRS"));
+        for (JsonNode line : region.path("vpcs")) {
+            JsonNode tally = line.path("summary").path("tally");
+            rows.add(regionRow(line.path("vpcId").asText(), line.path("outcome").asText()
+                    + (line.hasNonNull("error") ? " (" + line.get("error").asText() + ")" : ""), tally));
+        }
+        JsonNode total = region.path("total");
+        rows.add(regionRow("TOTAL: " + total.path("vpcs").asInt() + " VPCs", counts(total.path("outcomes")), total.path("tally")));
+        table(out, rows);
+        region.path("skipped").forEach(s -> out.println("  left out: " + s.asText()));
+    }
+
+    private static List<String> regionRow(String vpc, String outcome, JsonNode tally) {
+        return List.of(vpc, outcome, counts(tally.path("subnets")), counts(tally.path("instances")), counts(tally.path("findings")),
+                tally.path("endpointZones").asInt() + (tally.path("endpointZonesAdded").asInt() > 0
+                        ? " (+" + tally.path("endpointZonesAdded").asInt() + ")" : ""),
+                usd(tally.path("endpointMonthlyCostUsd").decimalValue()), String.valueOf(tally.path("actions").asInt()),
+                String.valueOf(tally.path("repairs").asInt()));
+    }
+
+    /** {"a": 1, "b": 2} as "a 1, b 2"; "-" when empty. */
+    private static String counts(JsonNode counts) {
+        List<String> parts = new ArrayList<>();
+        counts.fields().forEachRemaining(e -> parts.add(e.getKey() + " " + e.getValue().asInt()));
+        return parts.isEmpty() ? "-" : String.join(", ", parts);
     }
 
     private static String usd(BigDecimal amount) {
