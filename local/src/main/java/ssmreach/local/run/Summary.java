@@ -206,13 +206,20 @@ final class Summary {
         };
     }
 
+    /** The subnet in the run's result, or for a sweep in the result of its VPC's execution. */
     private static JsonNode resultSubnet(TriggerRun run, String subnetId) {
         if (run.result() == null) {
             return null;
         }
-        for (JsonNode subnet : run.result().path("subnets")) {
-            if (subnetId.equals(subnet.path("subnetId").asText())) {
-                return subnet;
+        List<JsonNode> results = new ArrayList<>(List.of(run.result()));
+        if (run.result().has("region")) {
+            run.execution().children().values().stream().filter(c -> c.output() != null).forEach(c -> results.add(c.output()));
+        }
+        for (JsonNode result : results) {
+            for (JsonNode subnet : result.path("subnets")) {
+                if (subnetId.equals(subnet.path("subnetId").asText())) {
+                    return subnet;
+                }
             }
         }
         return null;
@@ -245,8 +252,10 @@ final class Summary {
         return String.join("; ", parts);
     }
 
-    /** A sweep's Region report: one row per VPC of its page, and the totals of the whole sweep so far. */
-    static void printRegion(PrintStream out, JsonNode region) {
+    /** A sweep's Region report: one row per VPC of its page (by its scenario name), and the totals of the whole sweep so far. */
+    private void printRegion(PrintStream out, JsonNode region) {
+        Map<String, String> names = new LinkedHashMap<>();
+        world.ids().forEach((name, id) -> names.put(id, name));
         out.println();
         out.println("Region report (" + region.path("region").asText() + "), a sweep's page"
                 + (region.has("continuesAfter") ? ", continued after " + region.path("continuesAfter").asText() : "") + ":");
@@ -255,7 +264,8 @@ final class Summary {
                 "REPAIRS"));
         for (JsonNode line : region.path("vpcs")) {
             JsonNode tally = line.path("summary").path("tally");
-            rows.add(regionRow(line.path("vpcId").asText(), line.path("outcome").asText()
+            String vpcId = line.path("vpcId").asText();
+            rows.add(regionRow(names.containsKey(vpcId) ? names.get(vpcId) + " " + vpcId : vpcId, line.path("outcome").asText()
                     + (line.hasNonNull("error") ? " (" + line.get("error").asText() + ")" : ""), tally));
         }
         JsonNode total = region.path("total");
@@ -268,7 +278,8 @@ final class Summary {
         return List.of(vpc, outcome, counts(tally.path("subnets")), counts(tally.path("instances")), counts(tally.path("findings")),
                 tally.path("endpointZones").asInt() + (tally.path("endpointZonesAdded").asInt() > 0
                         ? " (+" + tally.path("endpointZonesAdded").asInt() + ")" : ""),
-                usd(tally.path("endpointMonthlyCostUsd").decimalValue()), String.valueOf(tally.path("actions").asInt()),
+                usd(tally.path("endpointMonthlyCostUsd").decimalValue()) + (tally.path("monthlyCostAddedUsd").decimalValue().signum() > 0
+                        ? " (+" + usd(tally.path("monthlyCostAddedUsd").decimalValue()) + ")" : ""), String.valueOf(tally.path("actions").asInt()),
                 String.valueOf(tally.path("repairs").asInt()));
     }
 
