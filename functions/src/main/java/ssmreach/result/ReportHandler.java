@@ -165,7 +165,8 @@ public class ReportHandler extends JsonHandler<WorkflowState, Result> {
 
     /** At most 100 printable characters, as SNS requires. */
     static String subject(Result result) {
-        String what = result.subnets().size() == 1 ? result.subnets().getFirst().subnetId()
+        String what = result.region() != null ? "sweep of " + result.region().region() + " (" + result.region().total().vpcs() + " VPCs)"
+                : result.subnets().size() == 1 ? result.subnets().getFirst().subnetId()
                 : result.vpcId() != null ? result.vpcId() : "input";
         String subject = "ssm-reach: " + result.outcome() + " - " + what;
         return subject.length() <= 100 ? subject : subject.substring(0, 100);

@@ -101,6 +101,7 @@ class RegionReportTest {
         assertEquals(List.of("vpc-0000000000000000b", "vpc-0000000000000000c"), region.vpcs().stream().map(RegionReport.Line::vpcId).toList());
         assertEquals(List.of("vpc-0000000000000000z: opted out (tag ssm-reach:skip=true)"), region.skipped());
         assertNull(region.continuesAfter(), "the last page");
+        assertEquals("ssm-reach: remediated - sweep of us-east-1 (102 VPCs)", ReportHandler.subject(result));
     }
 
     @Test
