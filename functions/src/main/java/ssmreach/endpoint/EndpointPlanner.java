@@ -145,7 +145,8 @@ public final class EndpointPlanner {
                 findings.add(unsupportedZone(service, offer, zone));
             }
         });
-        return new InterfacePlan(service, offer, null, subnets, zones, false, findings, gone(service, endpointsOfService, vpc), null);
+        return new InterfacePlan(service, offer, null, subnets, zones, false, findings, gone(service, endpointsOfService, vpc),
+                null);
     }
 
     /**
@@ -157,7 +158,8 @@ public final class EndpointPlanner {
                 .max(Comparator.comparing((VpcEndpoint e) -> e.creationTimestamp() == null ? Instant.MIN : e.creationTimestamp())
                         .thenComparing(VpcEndpoint::vpcEndpointId));
         if (deleted.isPresent()) {
-            return "endpoint " + deleted.get().vpcEndpointId() + " for " + service + " no longer exists (" + state(deleted.get()) + ")";
+            VpcEndpoint endpoint = deleted.get();
+            return "endpoint " + endpoint.vpcEndpointId() + " for " + service + " no longer exists (" + state(endpoint) + ")";
         }
         return EarlierRun.first(vpc.subnets(), s -> EarlierRun.servedBy(s, service))
                 .map(subnet -> "no " + service + " endpoint any more; one served " + subnet + " " + EarlierRun.LAST_RUN)
@@ -202,10 +204,11 @@ public final class EndpointPlanner {
         Set<String> lost = new TreeSet<>();
         Set<String> served = new TreeSet<>();
         for (String zone : zones) {
-            EarlierRun.first(vpc.subnets(), s -> zone.equals(s.availabilityZone()) && EarlierRun.servedBy(s, service)).ifPresent(subnet -> {
-                lost.add(zone);
-                served.add(subnet);
-            });
+            EarlierRun.first(vpc.subnets(), s -> zone.equals(s.availabilityZone()) && EarlierRun.servedBy(s, service))
+                    .ifPresent(subnet -> {
+                        lost.add(zone);
+                        served.add(subnet);
+                    });
         }
         return lost.isEmpty() ? null : "endpoint " + endpoint.vpcEndpointId() + " for " + service + " no longer covers "
                 + String.join(", ", lost) + ", which served " + String.join(", ", served) + " " + EarlierRun.LAST_RUN;
@@ -235,9 +238,9 @@ public final class EndpointPlanner {
     private static String unrouted(VpcEndpoint gateway, List<String> tables, VpcContext vpc) {
         List<String> found = new ArrayList<>();
         for (String table : tables) {
-            EarlierRun.first(vpc.subnets(), s -> table.equals(s.routeTableId()) && EarlierRun.servedBy(s, "s3")).ifPresent(subnet ->
-                    found.add("route table " + table + " of " + subnet + " is not in s3 gateway " + gateway.vpcEndpointId()
-                            + ", though the subnet was served by s3 " + EarlierRun.LAST_RUN));
+            EarlierRun.first(vpc.subnets(), s -> table.equals(s.routeTableId()) && EarlierRun.servedBy(s, "s3"))
+                    .ifPresent(subnet -> found.add("route table " + table + " of " + subnet + " is not in s3 gateway "
+                            + gateway.vpcEndpointId() + ", though the subnet was served by s3 " + EarlierRun.LAST_RUN));
         }
         return found.isEmpty() ? null : String.join("; ", found);
     }

@@ -106,7 +106,8 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
         }
         // A reachable subnet means it was on at that run: it has been turned off since.
         String found = EarlierRun.first(request.subnets(), EarlierRun::reachable)
-                .map(subnet -> name + " is off; it was on when " + subnet + " was found reachable " + EarlierRun.LAST_RUN).orElse(null);
+                .map(subnet -> name + " is off; it was on when " + subnet + " was found reachable " + EarlierRun.LAST_RUN)
+                .orElse(null);
         // ModifyVpcAttribute offers no DryRun: a dry run only plans it.
         if (!request.dryRun()) {
             ec2.modifyVpcAttribute(r -> {

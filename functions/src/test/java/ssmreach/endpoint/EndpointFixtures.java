@@ -59,7 +59,8 @@ final class EndpointFixtures {
 
     /** An in-scope subnet that the last run left reachable, served by {@code services} (as its ssm-reach:endpoints tag). */
     static SubnetClassification servedBefore(String subnetId, String zone, String routeTable, String services) {
-        return subnet(subnetId, zone, routeTable, Map.of(EarlierRun.STATUS_TAG, EarlierRun.REACHABLE, EarlierRun.ENDPOINTS_TAG, services));
+        return subnet(subnetId, zone, routeTable,
+                Map.of(EarlierRun.STATUS_TAG, EarlierRun.REACHABLE, EarlierRun.ENDPOINTS_TAG, services));
     }
 
     /** An in-scope subnet that no run has tagged yet. */

@@ -135,6 +135,14 @@ class PrepareVpcHandlerTest {
                 .thenReturn(AuthorizeSecurityGroupIngressResponse.builder().returnValue(true).build());
     }
 
+    /** No managed group yet: it is created, then read back without rules, which are added. */
+    private void groupMissingThenCreated() {
+        groupReads(List.of(), List.of(managedGroup()));
+        when(ec2.createSecurityGroup(any(CreateSecurityGroupRequest.class)))
+                .thenReturn(CreateSecurityGroupResponse.builder().groupId(GROUP_ID).build());
+        authorizeSucceeds();
+    }
+
     private static String cidrOf(AuthorizeSecurityGroupIngressRequest r) {
         IpPermission p = r.ipPermissions().getFirst();
         return p.hasIpRanges() ? p.ipRanges().getFirst().cidrIp() : p.ipv6Ranges().getFirst().cidrIpv6();
@@ -235,10 +243,7 @@ class PrepareVpcHandlerTest {
     @Test
     void missingGroupIsCreatedTaggedThenAdmitsTcp443FromEachCidr() {
         dns(true, true);
-        groupReads(List.of(), List.of(managedGroup()));
-        when(ec2.createSecurityGroup(any(CreateSecurityGroupRequest.class)))
-                .thenReturn(CreateSecurityGroupResponse.builder().groupId(GROUP_ID).build());
-        authorizeSucceeds();
+        groupMissingThenCreated();
 
         VpcReadiness readiness = handler().handle(request(false));
 
@@ -557,10 +562,7 @@ class PrepareVpcHandlerTest {
     @Test
     void groupDeletedSinceAReachableRunIsCreatedAgainAsARepair() {
         dns(true, true);
-        groupReads(List.of(), List.of(managedGroup()));
-        when(ec2.createSecurityGroup(any(CreateSecurityGroupRequest.class)))
-                .thenReturn(CreateSecurityGroupResponse.builder().groupId(GROUP_ID).build());
-        authorizeSucceeds();
+        groupMissingThenCreated();
 
         VpcReadiness readiness = handler().handle(request(subnet(REACHABLE_SUBNET, "10.0.3.0/24", true)));
 

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -203,34 +204,25 @@ final class Expectations {
     }
 
     private static void checkValue(JsonNode result, String path, JsonNode expected, List<String> failures) {
+        checkEach(result, path, expected.toString(), actual -> actual.equals(JSON_VALUES, expected), failures);
+    }
+
+    private static void checkMatch(JsonNode result, String path, String regex, List<String> failures) {
+        Pattern pattern = Pattern.compile(regex);
+        checkEach(result, path, "a match of " + regex,
+                actual -> actual.isValueNode() && !actual.isNull() && pattern.matcher(actual.asText()).matches(), failures);
+    }
+
+    /** Every value at the path (at least one) is {@code expected}, as {@code holds} tells; the first that is not is a failure. */
+    private static void checkEach(JsonNode result, String path, String expected, Predicate<JsonNode> holds, List<String> failures) {
         List<JsonNode> found = new ArrayList<>();
         select(result, path.split("\\."), 0, found);
         if (found.isEmpty()) {
             failures.add("output." + path + ": expected " + expected + ", absent");
             return;
         }
-        for (JsonNode actual : found) {
-            if (!actual.equals(JSON_VALUES, expected)) {
-                failures.add("output." + path + ": expected " + expected + ", is " + abbreviate(actual.toString()));
-                return;
-            }
-        }
-    }
-
-    private static void checkMatch(JsonNode result, String path, String regex, List<String> failures) {
-        List<JsonNode> found = new ArrayList<>();
-        select(result, path.split("\\."), 0, found);
-        if (found.isEmpty()) {
-            failures.add("output." + path + ": expected a match of " + regex + ", absent");
-            return;
-        }
-        Pattern pattern = Pattern.compile(regex);
-        for (JsonNode actual : found) {
-            if (!actual.isValueNode() || actual.isNull() || !pattern.matcher(actual.asText()).matches()) {
-                failures.add("output." + path + ": expected a match of " + regex + ", is " + abbreviate(actual.toString()));
-                return;
-            }
-        }
+        found.stream().filter(holds.negate()).findFirst().ifPresent(actual ->
+                failures.add("output." + path + ": expected " + expected + ", is " + abbreviate(actual.toString())));
     }
 
     /** The nodes at a dotted path; "*" stands for every element of an array (or value of an object). */

@@ -84,7 +84,8 @@ import ssmreach.local.LocalWorkflow;
  * (states with such an event), {@code output} (dotted paths into the result document, e.g.
  * {@code "subnets.0.route"}, {@code "actions.*.planned"} for every element; {@code ${NAME}} in
  * values is the seeded id), {@code matches} (dotted paths to regular expressions that each value, as
- * text, must match whole: for what holds ids the scenario does not name), {@code present} (dotted paths that must hold a non-null value; with
+ * text, must match whole, {@code ${NAME}} standing for the seeded id: for values that hold ids the
+ * scenario does not name), {@code present} (dotted paths that must hold a non-null value; with
  * {@code "*"}, in every element), {@code findings} (codes that must appear), {@code mutations} (the mutating
  * AWS operations made, in any order). The result document is the execution's output, or for a
  * failed execution the one ReportFailure published.
@@ -165,8 +166,7 @@ public record Scenario(
         public static final List<String> DNS_ATTRIBUTES = List.of("enableDnsSupport", "enableDnsHostnames");
         /** The services the stack makes interface endpoints for (Services parameter), and s3 (the gateway). */
         public static final List<String> INTERFACE_SERVICES = List.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
-        public static final List<String> SERVICES = Stream.concat(INTERFACE_SERVICES.stream(), Stream.of("s3"))
-                .toList();
+        public static final List<String> SERVICES = Stream.concat(INTERFACE_SERVICES.stream(), Stream.of("s3")).toList();
 
         /** An action on the world's resources (no function, fault or service). */
         Action(String kind, String subnet, String instance, String group, String vpc, String after) {
