@@ -16,19 +16,28 @@ import software.amazon.awssdk.services.ec2.model.SecurityGroupIdentifier;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.contract.Finding;
 import ssmreach.contract.Severity;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.core.EarlierRun;
 import ssmreach.vpc.PrepareVpcHandler;
 
 /**
  * Decides, from what EC2 describes, what each endpoint service needs; it calls nothing. The rules:
  * an endpoint with private DNS that exists (ours or not) is used and extended, never duplicated;
  * with none, one is created in one in-scope subnet per zone the service supports; a failed or
- * rejected endpoint blocks creation with a finding rather than piling up new ones.
+ * rejected endpoint blocks creation with a finding rather than piling up new ones. What undoes an
+ * earlier run (the stack's endpoint deleted, a zone, route table or the managed group taken off)
+ * is planned like any change, with what was found ({@code found}): the change is then a repair.
  */
 public final class EndpointPlanner {
     private static final Set<String> LIVE = Set.of("pendingacceptance", "pending", "available");
     private static final Set<String> BROKEN = Set.of("failed", "rejected");
+    /** AWS lists a deleted endpoint for a while after DeleteVpcEndpoints, in one of these states. */
+    private static final Set<String> GONE = Set.of("deleting", "deleted");
 
-    /** What the VPC offers the plan: hosts per zone, zones per subnet, the target subnets' CIDRs. */
+    /**
+     * What the VPC offers the plan: hosts per zone, zones per subnet, the target subnets' CIDRs; and
+     * the target subnets as classified, whose tags tell what the last run left ({@link EarlierRun}).
+     */
     public record VpcContext(
             String vpcId,
             Map<String, String> endpointSubnets,
@@ -37,7 +46,21 @@ public final class EndpointPlanner {
             List<String> targetCidrs,
             String managedGroupId,
             boolean dnsReady,
-            String executionId) {}
+            String executionId,
+            List<SubnetClassification> subnets) {
+
+        public VpcContext {
+            subnets = subnets == null ? List.of() : List.copyOf(subnets);
+        }
+
+        /** A VPC whose subnets are not told: nothing counts as a repair. */
+        public VpcContext(String vpcId, Map<String, String> endpointSubnets, List<String> endpointRouteTables,
+                          Map<String, String> subnetZones, List<String> targetCidrs, String managedGroupId, boolean dnsReady,
+                          String executionId) {
+            this(vpcId, endpointSubnets, endpointRouteTables, subnetZones, targetCidrs, managedGroupId, dnsReady, executionId,
+                    List.of());
+        }
+    }
 
     /** What the Region offers for one service: null zones when it is not offered at all. */
     public record Offer(String serviceName, Set<String> zones) {
@@ -49,9 +72,12 @@ public final class EndpointPlanner {
     /**
      * The decision for one interface service. With {@code existing}: add these subnets and maybe
      * the managed group. Without: create in {@code subnetIds} (none → blocked; the findings say why).
+     * {@code found}: the creation or the zones added repair this (null: first-time);
+     * {@code groupFound}: adding the managed group repairs this.
      */
     public record InterfacePlan(String service, Offer offer, VpcEndpoint existing, List<String> subnetIds,
-                                List<String> zones, boolean addManagedGroup, List<Finding> findings) {
+                                List<String> zones, boolean addManagedGroup, List<Finding> findings, String found,
+                                String groupFound) {
         public boolean creates() {
             return existing == null && !subnetIds.isEmpty();
         }
@@ -61,8 +87,8 @@ public final class EndpointPlanner {
         }
     }
 
-    /** The S3 gateway: create with these route tables, or add them to {@code existing}. */
-    public record GatewayPlan(String serviceName, VpcEndpoint existing, List<String> routeTableIds) {
+    /** The S3 gateway: create with these route tables, or add them to {@code existing}; {@code found} as for an interface. */
+    public record GatewayPlan(String serviceName, VpcEndpoint existing, List<String> routeTableIds, String found) {
         public boolean creates() {
             return existing == null && !routeTableIds.isEmpty();
         }
@@ -119,7 +145,25 @@ public final class EndpointPlanner {
                 findings.add(unsupportedZone(service, offer, zone));
             }
         });
-        return new InterfacePlan(service, offer, null, subnets, zones, false, findings);
+        return new InterfacePlan(service, offer, null, subnets, zones, false, findings, gone(service, endpointsOfService, vpc),
+                null);
+    }
+
+    /**
+     * Why a service has no endpoint any more, if an earlier run had one: the stack's endpoint is
+     * still listed as deleted, or a target subnet was served by the service at the last run.
+     */
+    static String gone(String service, Collection<VpcEndpoint> endpointsOfService, VpcContext vpc) {
+        Optional<VpcEndpoint> deleted = endpointsOfService.stream().filter(e -> GONE.contains(state(e)) && owned(e))
+                .max(Comparator.comparing((VpcEndpoint e) -> e.creationTimestamp() == null ? Instant.MIN : e.creationTimestamp())
+                        .thenComparing(VpcEndpoint::vpcEndpointId));
+        if (deleted.isPresent()) {
+            VpcEndpoint endpoint = deleted.get();
+            return "endpoint " + endpoint.vpcEndpointId() + " for " + service + " no longer exists (" + state(endpoint) + ")";
+        }
+        return EarlierRun.first(vpc.subnets(), s -> EarlierRun.servedBy(s, service))
+                .map(subnet -> "no " + service + " endpoint any more; one served " + subnet + " " + EarlierRun.LAST_RUN)
+                .orElse(null);
     }
 
     private static InterfacePlan extend(String service, Offer offer, VpcEndpoint endpoint, Map<String, SecurityGroup> groups,
@@ -143,7 +187,31 @@ public final class EndpointPlanner {
         boolean hasManaged = vpc.managedGroupId() != null && groupIds.contains(vpc.managedGroupId());
         List<SecurityGroup> attached = groupIds.stream().map(groups::get).filter(g -> g != null).toList();
         boolean admitsAll = hasManaged || vpc.targetCidrs().stream().allMatch(c -> SecurityGroupRules.admitsHttpsFrom(attached, c));
-        return new InterfacePlan(service, offer, endpoint, subnets, zones, !admitsAll, findings);
+        // The stack creates its endpoints with the managed group: one of them without it lost it.
+        String groupFound = !admitsAll && owned(endpoint) && vpc.managedGroupId() != null
+                ? "endpoint " + endpoint.vpcEndpointId() + " for " + service + " no longer has the managed group "
+                        + PrepareVpcHandler.GROUP_NAME
+                : null;
+        return new InterfacePlan(service, offer, endpoint, subnets, zones, !admitsAll, findings,
+                lostZones(service, endpoint, zones, vpc), groupFound);
+    }
+
+    /**
+     * The zones about to be added that served a target subnet at the last run: the endpoint had
+     * them then (a zone an endpoint does not cover is added in the same run), so they were removed.
+     */
+    private static String lostZones(String service, VpcEndpoint endpoint, List<String> zones, VpcContext vpc) {
+        Set<String> lost = new TreeSet<>();
+        Set<String> served = new TreeSet<>();
+        for (String zone : zones) {
+            EarlierRun.first(vpc.subnets(), s -> zone.equals(s.availabilityZone()) && EarlierRun.servedBy(s, service))
+                    .ifPresent(subnet -> {
+                        lost.add(zone);
+                        served.add(subnet);
+                    });
+        }
+        return lost.isEmpty() ? null : "endpoint " + endpoint.vpcEndpointId() + " for " + service + " no longer covers "
+                + String.join(", ", lost) + ", which served " + String.join(", ", served) + " " + EarlierRun.LAST_RUN;
     }
 
     public static GatewayPlan planGateway(String serviceName, Collection<VpcEndpoint> gatewaysOfService, VpcContext vpc) {
@@ -156,7 +224,25 @@ public final class EndpointPlanner {
                 .min(Comparator.comparing((VpcEndpoint e) -> !owned(e))
                         .thenComparing(e -> e.creationTimestamp() == null ? Instant.MAX : e.creationTimestamp())
                         .thenComparing(VpcEndpoint::vpcEndpointId));
-        return new GatewayPlan(serviceName, chosen.orElse(null), missing);
+        if (chosen.isEmpty()) {
+            return new GatewayPlan(serviceName, null, missing, missing.isEmpty() ? null : gone("s3", gatewaysOfService, vpc));
+        }
+        return new GatewayPlan(serviceName, chosen.get(), missing, unrouted(chosen.get(), missing, vpc));
+    }
+
+    /**
+     * The tables about to be added whose subnets the S3 gateway served at the last run. Whether the
+     * table was taken off the gateway or the subnet moved to a new table, the tags cannot tell: the
+     * sentence says only what is known.
+     */
+    private static String unrouted(VpcEndpoint gateway, List<String> tables, VpcContext vpc) {
+        List<String> found = new ArrayList<>();
+        for (String table : tables) {
+            EarlierRun.first(vpc.subnets(), s -> table.equals(s.routeTableId()) && EarlierRun.servedBy(s, "s3"))
+                    .ifPresent(subnet -> found.add("route table " + table + " of " + subnet + " is not in s3 gateway "
+                            + gateway.vpcEndpointId() + ", though the subnet was served by s3 " + EarlierRun.LAST_RUN));
+        }
+        return found.isEmpty() ? null : String.join("; ", found);
     }
 
     /** The zones an endpoint serves, from its subnets. */
@@ -176,7 +262,7 @@ public final class EndpointPlanner {
     }
 
     private static InterfacePlan blocked(String service, Offer offer, List<Finding> findings) {
-        return new InterfacePlan(service, offer, null, List.of(), List.of(), false, findings);
+        return new InterfacePlan(service, offer, null, List.of(), List.of(), false, findings, null, null);
     }
 
     private static Finding unsupportedZone(String service, Offer offer, String zone) {

@@ -197,7 +197,8 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         if (dryRun) {
             String permission = DryRunProbe.probe("CreateVpcEndpoint", plan.offer().serviceName(),
                     () -> createInterface(vpc, plan, true), findings);
-            actions.add(new Action("CreateVpcEndpoint", plan.offer().serviceName(), detail, true, plan.zones().size(), permission));
+            actions.add(new Action("CreateVpcEndpoint", plan.offer().serviceName(), detail, true, plan.zones().size(), permission,
+                    plan.found()));
             return new Endpoint(null, plan.service(), "Interface", "planned", true, plan.zones(), List.of(), true);
         }
         VpcEndpoint created;
@@ -211,7 +212,8 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             }
             throw converging(e, plan.service());
         }
-        record(actions, new Action("CreateVpcEndpoint", created.vpcEndpointId(), detail, false, plan.zones().size()));
+        record(actions, new Action("CreateVpcEndpoint", created.vpcEndpointId(), detail, false, plan.zones().size())
+                .repairing(plan.found()));
         return new Endpoint(created.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(created), true,
                 plan.zones(), List.of(), true);
     }
@@ -238,13 +240,14 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             }
             if (!plan.subnetIds().isEmpty()) {
                 actions.add(proven(new Action("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
-                        plan.service() + ": add " + String.join(", ", plan.zones()), dryRun, plan.zones().size()), permission));
+                        plan.service() + ": add " + String.join(", ", plan.zones()), dryRun, plan.zones().size())
+                        .repairing(plan.found()), permission));
                 zones.addAll(plan.zones());
             }
             if (plan.addManagedGroup()) {
                 actions.add(proven(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(), plan.service()
                         + ": add security group " + (vpc.managedGroupId() == null ? PrepareVpcHandler.GROUP_NAME : vpc.managedGroupId())
-                        + " (no group admitted 443 from the subnet)", dryRun), permission));
+                        + " (no group admitted 443 from the subnet)", dryRun).repairing(plan.groupFound()), permission));
             }
         }
         return new Endpoint(endpoint.vpcEndpointId(), plan.service(), "Interface", EndpointPlanner.state(endpoint), true,
@@ -257,7 +260,8 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             if (dryRun) {
                 String permission = DryRunProbe.probe("CreateVpcEndpoint", plan.serviceName(), () -> createGateway(vpc, plan, true),
                         findings);
-                actions.add(Action.of("CreateVpcEndpoint", plan.serviceName(), detail, true).withPermission(permission));
+                actions.add(Action.of("CreateVpcEndpoint", plan.serviceName(), detail, true).withPermission(permission)
+                        .repairing(plan.found()));
                 return new Endpoint(null, "s3", "Gateway", "planned", false, List.of(), plan.routeTableIds(), true);
             }
             VpcEndpoint created;
@@ -266,7 +270,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
             } catch (SdkException e) {
                 throw converging(e, "s3");
             }
-            record(actions, Action.of("CreateVpcEndpoint", created.vpcEndpointId(), detail, false));
+            record(actions, Action.of("CreateVpcEndpoint", created.vpcEndpointId(), detail, false).repairing(plan.found()));
             return new Endpoint(created.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(created), false, List.of(),
                     plan.routeTableIds(), true);
         }
@@ -275,7 +279,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         if (plan.modifies()) {
             String permission = modify(endpoint.vpcEndpointId(), List.of(), List.of(), plan.routeTableIds(), dryRun, "s3", findings);
             actions.add(proven(Action.of("ModifyVpcEndpoint", endpoint.vpcEndpointId(),
-                    "s3 gateway: add " + String.join(", ", plan.routeTableIds()), dryRun), permission));
+                    "s3 gateway: add " + String.join(", ", plan.routeTableIds()), dryRun).repairing(plan.found()), permission));
             tables.addAll(plan.routeTableIds());
         }
         return new Endpoint(endpoint.vpcEndpointId(), "s3", "Gateway", EndpointPlanner.state(endpoint), false, List.of(),
@@ -345,7 +349,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
         ec2.describeSubnets(r -> r.filters(filter("subnet-id", unknown))).subnets()
                 .forEach(subnet -> zones.put(subnet.subnetId(), subnet.availabilityZone()));
         return new VpcContext(vpc.vpcId(), vpc.endpointSubnets(), vpc.endpointRouteTables(), Map.copyOf(zones),
-                vpc.targetCidrs(), vpc.managedGroupId(), vpc.dnsReady(), vpc.executionId());
+                vpc.targetCidrs(), vpc.managedGroupId(), vpc.dnsReady(), vpc.executionId(), vpc.subnets());
     }
 
     /** Zones per service, from one filtered call (a filter, so a service the Region lacks is no error). */
@@ -378,7 +382,7 @@ public class EnsureEndpointsHandler extends JsonHandler<EndpointRequest, Endpoin
                 .map(SubnetClassification::cidrBlock).filter(c -> c != null).toList();
         return new VpcContext(classification.vpcId(), classification.endpointSubnets(), classification.endpointRouteTables(),
                 classification.subnetZones(), targetCidrs, request.vpc().securityGroupId(), request.vpc().dnsReady(),
-                request.executionId());
+                request.executionId(), classification.subnets());
     }
 
     /** What a token is unique to: this execution and this VPC. */

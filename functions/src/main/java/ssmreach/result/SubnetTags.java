@@ -7,16 +7,18 @@ import ssmreach.contract.Endpoint;
 import ssmreach.contract.Result;
 import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.SubnetStatus;
+import ssmreach.core.EarlierRun;
 import ssmreach.core.Settings;
 
 /**
  * The tags a subnet carries after evaluation: what was found (route), what it came to (status),
- * and which endpoints serve it. No timestamp, so that a rerun with nothing new writes nothing.
+ * and which endpoints serve it. No timestamp, so that a rerun with nothing new writes nothing. A later
+ * run reads them back to tell a repair from a first-time change ({@link EarlierRun}).
  */
 final class SubnetTags {
     static final String ROUTE = Settings.TAG_PREFIX + "route";
-    static final String STATUS = Settings.TAG_PREFIX + "status";
-    static final String ENDPOINTS = Settings.TAG_PREFIX + "endpoints";
+    static final String STATUS = EarlierRun.STATUS_TAG;
+    static final String ENDPOINTS = EarlierRun.ENDPOINTS_TAG;
 
     private SubnetTags() {}
 
@@ -29,7 +31,7 @@ final class SubnetTags {
         wanted.put(ROUTE, subnet.route().name().toLowerCase());
         if (subnet.inScope()) {
             wanted.put(STATUS, switch (result.outcome()) {
-                case "remediated", "compliant" -> "reachable";
+                case "remediated", "compliant" -> EarlierRun.REACHABLE;
                 default -> result.outcome();
             });
             wanted.put(ENDPOINTS, result.endpoints().stream().filter(Endpoint::available).map(Endpoint::service)

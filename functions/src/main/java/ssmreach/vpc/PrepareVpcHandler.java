@@ -20,22 +20,27 @@ import software.amazon.awssdk.services.ec2.model.VpcAttributeName;
 import ssmreach.contract.Action;
 import ssmreach.contract.Finding;
 import ssmreach.contract.Severity;
+import ssmreach.contract.SubnetClassification;
 import ssmreach.contract.VpcReadiness;
 import ssmreach.contract.VpcRequest;
 import ssmreach.core.AwsErrors;
 import ssmreach.core.Clients;
 import ssmreach.core.DryRunProbe;
+import ssmreach.core.EarlierRun;
 import ssmreach.core.InvalidInputException;
 import ssmreach.core.JsonHandler;
 import ssmreach.core.ResourceGoneException;
 import ssmreach.core.RetryableAwsException;
 import ssmreach.core.Settings;
 import ssmreach.core.Twins;
+import ssmreach.endpoint.Cidr;
 
 /**
  * Makes a VPC ready for private-DNS endpoints: both DNS attributes on (or reported, by parameter),
  * and the managed security group admitting TCP 443 from each of the VPC's CIDR blocks. Rules are
- * only ever added, and only to the group this stack tags as its own.
+ * only ever added, and only to the group this stack tags as its own. What an earlier run had made
+ * and is gone (an attribute turned off, the group or a rule deleted) is made again and reported as
+ * a repair ({@link Action#found()}).
  */
 public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
     public static final String GROUP_NAME = "ssm-reach-endpoints";
@@ -99,6 +104,10 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
                             + " '{\"Value\":true}' (or deploy with DnsAttributes=fix)"));
             return false;
         }
+        // A reachable subnet means it was on at that run: it has been turned off since.
+        String found = EarlierRun.first(request.subnets(), EarlierRun::reachable)
+                .map(subnet -> name + " is off; it was on when " + subnet + " was found reachable " + EarlierRun.LAST_RUN)
+                .orElse(null);
         // ModifyVpcAttribute offers no DryRun: a dry run only plans it.
         if (!request.dryRun()) {
             ec2.modifyVpcAttribute(r -> {
@@ -110,22 +119,28 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
                 }
             });
         }
-        actions.add(Action.of("ModifyVpcAttribute", request.vpcId(), name + " on (needed for private DNS)", request.dryRun()));
+        actions.add(Action.of("ModifyVpcAttribute", request.vpcId(), name + " on (needed for private DNS)", request.dryRun())
+                .repairing(found));
         return true;
     }
 
     private String ensureSecurityGroup(VpcRequest request, List<Action> actions, List<Finding> findings) {
         Optional<SecurityGroup> group = findGroup(request.vpcId());
-        if (group.isEmpty()) {
+        boolean existed = group.isPresent();
+        if (!existed) {
+            // Every run that left a subnet reachable had made the group: it was deleted since.
+            String found = EarlierRun.first(request.subnets(), EarlierRun::reachable).map(subnet -> "managed group " + GROUP_NAME
+                    + " no longer exists; it did when " + subnet + " was found reachable " + EarlierRun.LAST_RUN).orElse(null);
             if (request.dryRun()) {
                 String permission = DryRunProbe.probe("CreateSecurityGroup", request.vpcId(), () -> createGroup(request.vpcId(), true),
                         findings);
-                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME, true).withPermission(permission));
+                actions.add(Action.of("CreateSecurityGroup", request.vpcId(), GROUP_NAME, true).withPermission(permission)
+                        .repairing(found));
                 request.cidrBlocks().forEach(cidr -> actions.add(Action.of("AuthorizeSecurityGroupIngress", GROUP_NAME,
                         "TCP 443 from " + cidr, true)));
                 return null;
             }
-            group = Optional.of(createOrAdopt(request.vpcId(), actions));
+            group = Optional.of(createOrAdopt(request.vpcId(), actions, found));
         }
         SecurityGroup sg = group.get();
         Set<String> admitted = sg.ipPermissions().stream().filter(PrepareVpcHandler::isHttpsOnly)
@@ -150,10 +165,22 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
                     continue; // another execution added it first
                 }
             }
-            Action action = Action.of("AuthorizeSecurityGroupIngress", sg.groupId(), "TCP 443 from " + cidr, request.dryRun());
+            Action action = Action.of("AuthorizeSecurityGroupIngress", sg.groupId(), "TCP 443 from " + cidr, request.dryRun())
+                    .repairing(existed ? revoked(sg.groupId(), cidr, request.subnets()) : null);
             actions.add(permission == null ? action : action.withPermission(permission));
         }
         return sg.groupId();
+    }
+
+    /**
+     * What a missing rule of a group that existed says: when a subnet of {@code cidr} was reachable at
+     * the last run, the block was the VPC's then and the run had admitted it, so the rule was revoked
+     * since. Null otherwise: a block associated since then gets its first rule.
+     */
+    private static String revoked(String groupId, String cidr, List<SubnetClassification> subnets) {
+        return EarlierRun.first(subnets, s -> EarlierRun.reachable(s) && Cidr.contains(cidr, s.cidrBlock()))
+                .map(subnet -> "managed group " + groupId + " no longer admits TCP 443 from " + cidr + ", where " + subnet
+                        + " was reachable " + EarlierRun.LAST_RUN).orElse(null);
     }
 
     private Optional<SecurityGroup> findGroup(String vpcId) {
@@ -164,10 +191,10 @@ public class PrepareVpcHandler extends JsonHandler<VpcRequest, VpcReadiness> {
                 .securityGroups().stream().findFirst();
     }
 
-    private SecurityGroup createOrAdopt(String vpcId, List<Action> actions) {
+    private SecurityGroup createOrAdopt(String vpcId, List<Action> actions, String found) {
         try {
             String id = createGroup(vpcId, false);
-            actions.add(Action.of("CreateSecurityGroup", id, GROUP_NAME, false));
+            actions.add(Action.of("CreateSecurityGroup", id, GROUP_NAME, false).repairing(found));
         } catch (SdkException e) {
             if (!AwsErrors.hasCode(e, "InvalidGroup.Duplicate")) {
                 throw e;

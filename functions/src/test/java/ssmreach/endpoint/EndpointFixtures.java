@@ -12,6 +12,10 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import software.amazon.awssdk.services.ec2.model.VpcEndpointType;
 import ssmreach.TestInputs;
+import ssmreach.contract.Route;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.contract.SubnetStatus;
+import ssmreach.core.EarlierRun;
 import ssmreach.core.Settings;
 
 /** One VPC with two zones that have in-scope subnets, and the endpoints and groups found in it. */
@@ -44,6 +48,29 @@ final class EndpointFixtures {
     static EndpointPlanner.VpcContext context() {
         return new EndpointPlanner.VpcContext(VPC, Map.of(ZONE_A, HOST_A, ZONE_B, HOST_B), List.of("rtb-0a", "rtb-0b"),
                 ZONES_OF_SUBNETS, List.of(TARGET_CIDR), MANAGED_SG, true, EXECUTION);
+    }
+
+    /** The VPC as above, with these target subnets as classified (their tags tell what the last run left). */
+    static EndpointPlanner.VpcContext context(SubnetClassification... subnets) {
+        EndpointPlanner.VpcContext base = context();
+        return new EndpointPlanner.VpcContext(base.vpcId(), base.endpointSubnets(), base.endpointRouteTables(), base.subnetZones(),
+                base.targetCidrs(), base.managedGroupId(), base.dnsReady(), base.executionId(), List.of(subnets));
+    }
+
+    /** An in-scope subnet that the last run left reachable, served by {@code services} (as its ssm-reach:endpoints tag). */
+    static SubnetClassification servedBefore(String subnetId, String zone, String routeTable, String services) {
+        return subnet(subnetId, zone, routeTable,
+                Map.of(EarlierRun.STATUS_TAG, EarlierRun.REACHABLE, EarlierRun.ENDPOINTS_TAG, services));
+    }
+
+    /** An in-scope subnet that no run has tagged yet. */
+    static SubnetClassification untagged(String subnetId, String zone, String routeTable) {
+        return subnet(subnetId, zone, routeTable, Map.of());
+    }
+
+    private static SubnetClassification subnet(String subnetId, String zone, String routeTable, Map<String, String> tags) {
+        return new SubnetClassification(subnetId, zone, TARGET_CIDR, routeTable, true, Route.ISOLATED, null, SubnetStatus.IN_SCOPE,
+                "no 0.0.0.0/0 route", tags);
     }
 
     static EndpointPlanner.Offer offer(String serviceName, String... zones) {

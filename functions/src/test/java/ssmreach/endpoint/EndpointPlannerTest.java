@@ -23,7 +23,9 @@ import static ssmreach.endpoint.EndpointFixtures.groupRef;
 import static ssmreach.endpoint.EndpointFixtures.interfaceEndpoint;
 import static ssmreach.endpoint.EndpointFixtures.managedTag;
 import static ssmreach.endpoint.EndpointFixtures.offer;
+import static ssmreach.endpoint.EndpointFixtures.servedBefore;
 import static ssmreach.endpoint.EndpointFixtures.tcp;
+import static ssmreach.endpoint.EndpointFixtures.untagged;
 
 import java.time.Instant;
 import java.util.List;
@@ -425,5 +427,117 @@ class EndpointPlannerTest {
         VpcEndpoint endpoint = interfaceEndpoint("vpce-0", SSM, "available", true, HOST_B, OTHER_A, HOST_A, "subnet-0unknown").build();
 
         assertEquals(List.of(ZONE_A, ZONE_B), EndpointPlanner.zonesOf(endpoint, EndpointFixtures.ZONES_OF_SUBNETS));
+    }
+
+    // ---------------------------------------------------------------- what an earlier run left, undone
+
+    private static final String ALL = "ec2messages,s3,ssm,ssmmessages";
+
+    @Test
+    void firstTimeChangesFoundNothing() {
+        VpcContext fresh = context(untagged(HOST_A, ZONE_A, "rtb-0a"), untagged(HOST_B, ZONE_B, "rtb-0b"));
+        VpcEndpoint inZoneA = interfaceEndpoint("vpce-0ours", SSM, "available", true, HOST_A).tags(managedTag()).build();
+        VpcEndpoint gateway = gatewayEndpoint("vpce-0gw", "available", "rtb-0a").tags(managedTag()).build();
+
+        assertNull(EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(), Map.of(), fresh).found());
+        assertNull(EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(inZoneA), Map.of(), fresh).found());
+        assertNull(EndpointPlanner.planGateway(S3, List.of(), fresh).found());
+        assertNull(EndpointPlanner.planGateway(S3, List.of(gateway), fresh).found());
+    }
+
+    @Test
+    void ourDeletedEndpointIsRecreatedAsARepair() {
+        VpcEndpoint deleted = interfaceEndpoint("vpce-0gone", SSM, "deleted", true, HOST_A, HOST_B).tags(managedTag()).build();
+
+        InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(deleted), Map.of(), context());
+
+        assertTrue(plan.creates());
+        assertEquals("endpoint vpce-0gone for ssm no longer exists (deleted)", plan.found());
+    }
+
+    @Test
+    void aForeignDeletedEndpointIsNotOurs() {
+        VpcEndpoint deleted = interfaceEndpoint("vpce-0theirs", SSM, "deleted", true, HOST_A).build();
+
+        assertNull(EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(deleted), Map.of(), context()).found());
+    }
+
+    @Test
+    void anEndpointNoLongerListedIsKnownFromTheSubnetsItServed() {
+        VpcContext served = context(servedBefore(HOST_B, ZONE_B, "rtb-0b", ALL), servedBefore(HOST_A, ZONE_A, "rtb-0a", ALL));
+
+        InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(), Map.of(), served);
+
+        assertTrue(plan.creates());
+        assertEquals("no ssm endpoint any more; one served " + HOST_A + " at the last run", plan.found());
+    }
+
+    @Test
+    void aServiceThatServedNoSubnetIsAFirstCreation() {
+        VpcContext served = context(servedBefore(HOST_A, ZONE_A, "rtb-0a", "s3,ssm"));
+
+        assertNull(EndpointPlanner.planInterface("ssmmessages", SSM_EVERYWHERE, List.of(), Map.of(), served).found());
+    }
+
+    @Test
+    void zoneTakenOffAnEndpointIsAddedBackAsARepair() {
+        VpcEndpoint ours = interfaceEndpoint("vpce-0ours", SSM, "available", true, HOST_A).tags(managedTag())
+                .groups(groupRef(MANAGED_SG)).build();
+        VpcContext served = context(servedBefore(HOST_A, ZONE_A, "rtb-0a", ALL), servedBefore(HOST_B, ZONE_B, "rtb-0a", ALL));
+
+        InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(ours), Map.of(), served);
+
+        assertEquals(List.of(ZONE_B), plan.zones());
+        assertEquals("endpoint vpce-0ours for ssm no longer covers us-east-1b, which served " + HOST_B + " at the last run",
+                plan.found());
+        assertNull(plan.groupFound());
+    }
+
+    @Test
+    void zoneOfANewSubnetIsAFirstExtension() {
+        VpcEndpoint ours = interfaceEndpoint("vpce-0ours", SSM, "available", true, HOST_A).tags(managedTag())
+                .groups(groupRef(MANAGED_SG)).build();
+        VpcContext newZone = context(servedBefore(HOST_A, ZONE_A, "rtb-0a", ALL), untagged(HOST_B, ZONE_B, "rtb-0a"));
+
+        InterfacePlan plan = EndpointPlanner.planInterface("ssm", SSM_EVERYWHERE, List.of(ours), Map.of(), newZone);
+
+        assertEquals(List.of(ZONE_B), plan.zones());
+        assertNull(plan.found());
+    }
+
+    @Test
+    void ourEndpointWithoutTheManagedGroupLostIt() {
+        VpcEndpoint ours = interfaceEndpoint("vpce-0ours", SSM, "available", true, HOST_A, HOST_B).tags(managedTag()).build();
+        VpcEndpoint theirs = interfaceEndpoint("vpce-0theirs", SSM, "available", true, HOST_A, HOST_B).build();
+
+        InterfacePlan ourPlan = plan(List.of(ours));
+        InterfacePlan theirPlan = plan(List.of(theirs));
+
+        assertTrue(ourPlan.addManagedGroup());
+        assertEquals("endpoint vpce-0ours for ssm no longer has the managed group ssm-reach-endpoints", ourPlan.groupFound());
+        assertTrue(theirPlan.addManagedGroup());
+        assertNull(theirPlan.groupFound(), "the stack never put its group on a foreign endpoint before");
+    }
+
+    @Test
+    void routeTableTakenOffTheGatewayIsAddedBackAsARepair() {
+        VpcEndpoint gateway = gatewayEndpoint("vpce-0gw", "available", "rtb-0a").tags(managedTag()).build();
+        VpcContext served = context(servedBefore(HOST_A, ZONE_A, "rtb-0a", ALL), servedBefore(HOST_B, ZONE_B, "rtb-0b", ALL));
+
+        GatewayPlan plan = EndpointPlanner.planGateway(S3, List.of(gateway), served);
+
+        assertEquals(List.of("rtb-0b"), plan.routeTableIds());
+        assertEquals("route table rtb-0b of " + HOST_B + " is not in s3 gateway vpce-0gw, though the subnet was served by s3 "
+                + "at the last run", plan.found());
+    }
+
+    @Test
+    void deletedGatewayIsRecreatedAsARepair() {
+        VpcEndpoint deleted = gatewayEndpoint("vpce-0gw", "deleted", "rtb-0a", "rtb-0b").tags(managedTag()).build();
+
+        GatewayPlan plan = EndpointPlanner.planGateway(S3, List.of(deleted), context());
+
+        assertTrue(plan.creates());
+        assertEquals("endpoint vpce-0gw for s3 no longer exists (deleted)", plan.found());
     }
 }

@@ -816,4 +816,59 @@ class EnsureEndpointsHandlerTest {
         assertEquals("vpce-0newssm", report.endpoints().getFirst().id());
         assertFalse(report.settled());
     }
+
+    // ---------------------------------------------------------------- repairs of what an earlier run left
+
+    private static EndpointRequest requestFor(SubnetClassification... targets) {
+        VpcClassification classification = new VpcClassification(VPC, List.of("10.0.0.0/16"), true, List.of(targets),
+                Map.of(ZONE_A, HOST_A, ZONE_B, HOST_B), List.of("rtb-0a"), ZONES_OF_SUBNETS);
+        return new EndpointRequest(classification, new VpcReadiness(MANAGED_SG, true, List.of(), List.of()), false, EXECUTION);
+    }
+
+    @Test
+    void ourDeletedEndpointIsCreatedAgainAndTheActionSaysWhatWasFound() throws Exception {
+        offered(SSM, S3);
+        endpointsRead(List.of(interfaceEndpoint("vpce-0gone", SSM, "deleted", true, HOST_A, HOST_B).tags(managedTag()).build()));
+        createSucceeds();
+
+        EndpointsReport report = handler(SSM_ONLY).handle(request(false));
+
+        Action action = report.actions().getFirst();
+        assertEquals("CreateVpcEndpoint", action.operation());
+        assertEquals("vpce-0newssm", action.resource());
+        assertEquals("endpoint vpce-0gone for ssm no longer exists (deleted)", action.found());
+        assertEquals("endpoint vpce-0gone for ssm no longer exists (deleted)",
+                Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(action)).path("found").asText());
+    }
+
+    @Test
+    void aFirstCreationCarriesNoFound() throws Exception {
+        offered(SSM, S3);
+        endpointsRead(List.of());
+        createSucceeds();
+
+        EndpointsReport report = handler(SSM_ONLY).handle(request(false));
+
+        assertFalse(report.actions().getFirst().repair());
+        assertFalse(Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(report.actions().getFirst())).has("found"));
+    }
+
+    @Test
+    void zoneAndGatewayTableTakenOffAreAddedBackAsRepairs() {
+        offered(SSM, S3);
+        VpcEndpoint ours = ssmEndpoint("vpce-0ours", HOST_A).toBuilder().tags(managedTag()).build();
+        VpcEndpoint gateway = gatewayEndpoint("vpce-0gw", "available").tags(managedTag()).build();
+        endpointsRead(List.of(ours, gateway));
+        modifySucceeds();
+        SubnetClassification a = EndpointFixtures.servedBefore(HOST_A, ZONE_A, "rtb-0a", "ec2messages,s3,ssm,ssmmessages");
+        SubnetClassification b = EndpointFixtures.servedBefore(HOST_B, ZONE_B, "rtb-0a", "ec2messages,s3,ssm,ssmmessages");
+
+        EndpointsReport report = handler(Map.of("SERVICES", "ssm")).handle(requestFor(a, b));
+
+        assertEquals(List.of("ModifyVpcEndpoint", "ModifyVpcEndpoint"), report.actions().stream().map(Action::operation).toList());
+        assertEquals("endpoint vpce-0ours for ssm no longer covers us-east-1b, which served " + HOST_B + " at the last run",
+                report.actions().get(0).found());
+        assertEquals("route table rtb-0a of " + HOST_A + " is not in s3 gateway vpce-0gw, though the subnet was served by s3 at the "
+                + "last run", report.actions().get(1).found());
+    }
 }

@@ -51,9 +51,13 @@ import software.amazon.awssdk.services.ec2.model.VpcAttributeName;
 import ssmreach.SdkMocks;
 import ssmreach.contract.Action;
 import ssmreach.contract.Finding;
+import ssmreach.contract.Route;
+import ssmreach.contract.SubnetClassification;
+import ssmreach.contract.SubnetStatus;
 import ssmreach.contract.VpcReadiness;
 import ssmreach.contract.VpcRequest;
 import ssmreach.core.AwsFailureException;
+import ssmreach.core.EarlierRun;
 import ssmreach.core.InvalidInputException;
 import ssmreach.core.Json;
 import ssmreach.core.ResourceGoneException;
@@ -129,6 +133,14 @@ class PrepareVpcHandlerTest {
     private void authorizeSucceeds() {
         when(ec2.authorizeSecurityGroupIngress(any(AuthorizeSecurityGroupIngressRequest.class)))
                 .thenReturn(AuthorizeSecurityGroupIngressResponse.builder().returnValue(true).build());
+    }
+
+    /** No managed group yet: it is created, then read back without rules, which are added. */
+    private void groupMissingThenCreated() {
+        groupReads(List.of(), List.of(managedGroup()));
+        when(ec2.createSecurityGroup(any(CreateSecurityGroupRequest.class)))
+                .thenReturn(CreateSecurityGroupResponse.builder().groupId(GROUP_ID).build());
+        authorizeSucceeds();
     }
 
     private static String cidrOf(AuthorizeSecurityGroupIngressRequest r) {
@@ -231,10 +243,7 @@ class PrepareVpcHandlerTest {
     @Test
     void missingGroupIsCreatedTaggedThenAdmitsTcp443FromEachCidr() {
         dns(true, true);
-        groupReads(List.of(), List.of(managedGroup()));
-        when(ec2.createSecurityGroup(any(CreateSecurityGroupRequest.class)))
-                .thenReturn(CreateSecurityGroupResponse.builder().groupId(GROUP_ID).build());
-        authorizeSucceeds();
+        groupMissingThenCreated();
 
         VpcReadiness readiness = handler().handle(request(false));
 
@@ -486,5 +495,96 @@ class PrepareVpcHandlerTest {
         handler().handleRequest(new ByteArrayInputStream(Json.MAPPER.writeValueAsBytes(request(false))), out, null);
 
         assertEquals(new VpcReadiness(GROUP_ID, true, List.of(), List.of()), Json.MAPPER.readValue(out.toByteArray(), VpcReadiness.class));
+    }
+
+    // ---------------------------------------------------------------- what an earlier run left, undone
+
+    private static final String REACHABLE_SUBNET = "subnet-0a000000000000001";
+    private static final String NEW_SUBNET = "subnet-0b000000000000001";
+
+    /** An in-scope subnet in {@code cidr}, left reachable by the last run, or not tagged by any run yet. */
+    private static SubnetClassification subnet(String id, String cidr, boolean reachable) {
+        Map<String, String> tags = reachable ? Map.of(EarlierRun.STATUS_TAG, EarlierRun.REACHABLE, EarlierRun.ENDPOINTS_TAG,
+                "ec2messages,s3,ssm,ssmmessages") : Map.of();
+        return new SubnetClassification(id, "us-east-1a", cidr, "rtb-0a", false, Route.ISOLATED, null, SubnetStatus.IN_SCOPE,
+                "no 0.0.0.0/0 route", tags);
+    }
+
+    private static VpcRequest request(SubnetClassification... subnets) {
+        return new VpcRequest(VPC, CIDRS, false, List.of(subnets));
+    }
+
+    @Test
+    void dnsAttributeTurnedOffSinceAReachableRunIsTurnedOnAsARepair() {
+        dns(true, false);
+        groupReads(List.of(completeGroup()));
+        when(ec2.modifyVpcAttribute(any(ModifyVpcAttributeRequest.class))).thenReturn(ModifyVpcAttributeResponse.builder().build());
+
+        VpcReadiness readiness = handler().handle(request(subnet(NEW_SUBNET, "10.0.4.0/24", false),
+                subnet(REACHABLE_SUBNET, "10.0.3.0/24", true)));
+
+        assertEquals(1, readiness.actions().size());
+        Action action = readiness.actions().getFirst();
+        assertEquals("ModifyVpcAttribute", action.operation());
+        assertEquals("enableDnsHostnames is off; it was on when " + REACHABLE_SUBNET + " was found reachable at the last run",
+                action.found());
+        assertTrue(readiness.dnsReady());
+    }
+
+    @Test
+    void dnsAttributeOffInAVpcNoRunLeftReachableIsAFirstChange() {
+        dns(false, false);
+        groupReads(List.of(completeGroup()));
+        when(ec2.modifyVpcAttribute(any(ModifyVpcAttributeRequest.class))).thenReturn(ModifyVpcAttributeResponse.builder().build());
+
+        VpcReadiness readiness = handler().handle(request(subnet(NEW_SUBNET, "10.0.4.0/24", false)));
+
+        assertEquals(2, readiness.actions().size());
+        assertTrue(readiness.actions().stream().noneMatch(Action::repair), readiness.actions().toString());
+    }
+
+    @Test
+    void rulesRevokedFromTheGroupAreRepairsWhereASubnetWasReachable() {
+        dns(true, true);
+        groupReads(List.of(managedGroup(https("2600:1f18:abc:de00::/56"))));
+        authorizeSucceeds();
+
+        VpcReadiness readiness = handler().handle(request(subnet(REACHABLE_SUBNET, "10.0.3.0/24", true),
+                subnet(NEW_SUBNET, "10.1.4.0/24", false)));
+
+        assertEquals(List.of("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"), operations(readiness.actions()));
+        assertEquals("managed group " + GROUP_ID + " no longer admits TCP 443 from 10.0.0.0/16, where " + REACHABLE_SUBNET
+                + " was reachable at the last run", readiness.actions().get(0).found());
+        assertNull(readiness.actions().get(1).found(), "no subnet of 10.1.0.0/16 was reachable: the block may be new");
+        verify(ec2, never()).createSecurityGroup(any(CreateSecurityGroupRequest.class));
+    }
+
+    @Test
+    void groupDeletedSinceAReachableRunIsCreatedAgainAsARepair() {
+        dns(true, true);
+        groupMissingThenCreated();
+
+        VpcReadiness readiness = handler().handle(request(subnet(REACHABLE_SUBNET, "10.0.3.0/24", true)));
+
+        assertEquals("CreateSecurityGroup", readiness.actions().getFirst().operation());
+        assertEquals("managed group ssm-reach-endpoints no longer exists; it did when " + REACHABLE_SUBNET
+                + " was found reachable at the last run", readiness.actions().getFirst().found());
+        assertEquals(4, readiness.actions().size());
+        assertTrue(readiness.actions().stream().skip(1).noneMatch(Action::repair), "the rules of a new group are its first");
+    }
+
+    @Test
+    void dryRunPlansTheRepairWithWhatItFound() {
+        dns(true, true);
+        groupReads(List.of(managedGroup(https("10.1.0.0/16"), https("2600:1f18:abc:de00::/56"))));
+        when(ec2.authorizeSecurityGroupIngress(any(AuthorizeSecurityGroupIngressRequest.class)))
+                .thenThrow(ec2Error(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
+
+        VpcReadiness readiness = handler().handle(new VpcRequest(VPC, CIDRS, true, List.of(subnet(REACHABLE_SUBNET, "10.0.3.0/24", true))));
+
+        Action action = readiness.actions().getFirst();
+        assertTrue(action.planned());
+        assertEquals(Action.ALLOWED, action.permission());
+        assertTrue(action.repair(), action.toString());
     }
 }

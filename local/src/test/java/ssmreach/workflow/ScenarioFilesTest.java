@@ -101,7 +101,20 @@ class ScenarioFilesTest {
                 Arguments.of("\"expect\": {\"path\"", "\"concurrent\": true, \"expect\": {\"mutations\": [], \"path\"",
                         "triggers[0].expect.mutations: cannot be told apart between concurrent executions"),
                 Arguments.of("\"name\": \"isolated-a\"", "\"name\": \"main\"",
-                        "world.subnets[0].name: \"main\" is already the name of a vpc"));
+                        "world.subnets[0].name: \"main\" is already the name of a vpc"),
+                Arguments.of("\"triggers\": [",
+                        "\"triggers\": [{\"do\": \"disable-dns-attribute\", \"vpc\": \"main\", \"attribute\": \"enableDns\"},",
+                        "triggers[0].attribute: \"enableDns\" is not one of [enableDnsSupport, enableDnsHostnames]"),
+                Arguments.of("\"triggers\": [",
+                        "\"triggers\": [{\"do\": \"remove-endpoint-zone\", \"service\": \"s3\", \"subnet\": \"isolated-a\"},",
+                        "triggers[0].service: \"s3\" is not one of [ssm, ssmmessages, ec2messages, ec2, kms, logs]"),
+                Arguments.of("\"triggers\": [",
+                        "\"triggers\": [{\"do\": \"drop-gateway-route-table\", \"subnet\": \"later-b\"},",
+                        "subnet \"later-b\" is marked later and not created yet here"),
+                Arguments.of("\"expect\": {\"path\"", "\"expect\": {\"matches\": {\"actions.0.found\": \"(\"}, \"path\"",
+                        "triggers[0].expect.matches.actions.0.found: \"(\" is not a regular expression"),
+                Arguments.of("\"expect\": {\"path\"", "\"expect\": {\"matches\": {\"actions.0.found\": \"${nothing}\"}, \"path\"",
+                        "${nothing} names nothing in the world"));
     }
 
     @ParameterizedTest(name = "{2}")

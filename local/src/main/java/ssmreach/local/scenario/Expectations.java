@@ -9,6 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
@@ -17,7 +20,6 @@ import software.amazon.awssdk.services.ec2.model.VpcAttributeName;
 import software.amazon.awssdk.services.ec2.model.VpcEndpoint;
 import ssmreach.local.CallLog;
 import ssmreach.local.Execution;
-import ssmreach.local.LocalAws;
 import ssmreach.local.Safety;
 
 /** Checks a scenario's expectations; each unmet one becomes a sentence saying what was expected and what was found. */
@@ -64,6 +66,8 @@ final class Expectations {
             failures.add("output: no result document (the execution ended " + execution.status() + " without Report or ReportFailure)");
         } else if (result != null) {
             expect.output().forEach((path, expected) -> checkValue(result, path, world.resolve(expected), failures));
+            expect.matches().forEach((path, regex) -> checkMatch(result, path, Scenario.PLACEHOLDER.matcher(regex)
+                    .replaceAll(m -> Matcher.quoteReplacement(Pattern.quote(world.id(m.group(1))))), failures));
             for (String path : expect.present()) {
                 List<String> missing = new ArrayList<>();
                 missing(result, path.split("\\."), 0, "", missing);
@@ -155,7 +159,7 @@ final class Expectations {
         Map<String, String> zones = world.zones(vpcId);
         Set<String> managedIds = managed.stream().map(SecurityGroup::groupId).collect(Collectors.toSet());
         vpc.endpoints().forEach((service, e) -> {
-            String serviceName = "com.amazonaws." + LocalAws.REGION.id() + "." + service;
+            String serviceName = ScenarioWorld.serviceName(service);
             List<VpcEndpoint> ofService = endpoints.stream().filter(x -> serviceName.equals(x.serviceName())).toList();
             String what = "vpc " + name + ": " + service + " endpoints";
             if (e.count() != null && e.count() != ofService.size()) {
@@ -181,6 +185,14 @@ final class Expectations {
                             .toList());
                 }
             }
+            if (e.routeTablesOf() != null) {
+                Set<String> expected = e.routeTablesOf().stream().map(world::routeTable).collect(Collectors.toCollection(TreeSet::new));
+                Set<String> held = ofService.stream().flatMap(x -> x.routeTableIds().stream())
+                        .collect(Collectors.toCollection(TreeSet::new));
+                if (!held.equals(expected)) {
+                    failures.add(what + ": expected the route tables of " + e.routeTablesOf() + " " + expected + ", hold " + held);
+                }
+            }
             if (e.seeded() != null) {
                 String seededId = world.id(e.seeded());
                 if (ofService.size() != 1 || !ofService.getFirst().vpcEndpointId().equals(seededId)) {
@@ -192,18 +204,25 @@ final class Expectations {
     }
 
     private static void checkValue(JsonNode result, String path, JsonNode expected, List<String> failures) {
+        checkEach(result, path, expected.toString(), actual -> actual.equals(JSON_VALUES, expected), failures);
+    }
+
+    private static void checkMatch(JsonNode result, String path, String regex, List<String> failures) {
+        Pattern pattern = Pattern.compile(regex);
+        checkEach(result, path, "a match of " + regex,
+                actual -> actual.isValueNode() && !actual.isNull() && pattern.matcher(actual.asText()).matches(), failures);
+    }
+
+    /** Every value at the path (at least one) is {@code expected}, as {@code holds} tells; the first that is not is a failure. */
+    private static void checkEach(JsonNode result, String path, String expected, Predicate<JsonNode> holds, List<String> failures) {
         List<JsonNode> found = new ArrayList<>();
         select(result, path.split("\\."), 0, found);
         if (found.isEmpty()) {
             failures.add("output." + path + ": expected " + expected + ", absent");
             return;
         }
-        for (JsonNode actual : found) {
-            if (!actual.equals(JSON_VALUES, expected)) {
-                failures.add("output." + path + ": expected " + expected + ", is " + abbreviate(actual.toString()));
-                return;
-            }
-        }
+        found.stream().filter(holds.negate()).findFirst().ifPresent(actual ->
+                failures.add("output." + path + ": expected " + expected + ", is " + abbreviate(actual.toString())));
     }
 
     /** The nodes at a dotted path; "*" stands for every element of an array (or value of an object). */

@@ -61,11 +61,18 @@ import ssmreach.local.LocalWorkflow;
  *     | {"do": "terminate-instance", "instance": "NAME"} | {"do": "launch-instance", "instance": "NAME"}
  *     | {"do": "revoke-https", "group": "NAME|managed", "vpc": "NAME", "when": "after FUNCTION"}
  *           // when: not now but once, right after the next invocation of that function (before the workflow sees its answer)
+ *     | {"do": "delete-endpoint", "service": "ssm", "vpc": "NAME"}           // the stack's endpoint of that service
+ *     | {"do": "remove-endpoint-zone", "service": "ssm", "subnet": "NAME"}   // the endpoint's subnet in that subnet's zone
+ *     | {"do": "disable-dns-attribute", "vpc": "NAME", "attribute": "enableDnsSupport|enableDnsHostnames"}
+ *     | {"do": "drop-gateway-route-table", "subnet": "NAME"}                 // the subnet's route table, off the S3 gateway
+ *     | {"do": "remove-instance-profile", "instance": "NAME"}                // its profile association
+ *           // these change the world behind the stack's back, as a person would: straight to the emulator
  *     | {"do": "fail-next", "function": "EnsureEndpoints", "times": 1, "error": "fully.qualified.Exception", "message": "..."}
  *   ],
  *   "expect": {                                               // the emulator's state at the end
  *     "vpcs": {"NAME": {"dnsSupport", "dnsHostnames", "managedSecurityGroups": 1,
- *               "endpoints": {"ssm": {"count", "privateDns", "zones": [], "managedGroup", "seeded": "NAME"}}}},
+ *               "endpoints": {"ssm": {"count", "privateDns", "zones": [], "managedGroup", "seeded": "NAME"},
+ *                             "s3": {"count", "routeTablesOf": [subnet names]}}}},
  *     "subnets": {"NAME": {"tags": {"key": "value or null for absent"}}},
  *     "instances": {"NAME": {"state", "profile": "none|stack|NAME", "pingStatus": "Online|ConnectionLost|none"}}
  *   }
@@ -76,7 +83,9 @@ import ssmreach.local.LocalWorkflow;
  * in this order, others may come between), {@code notEntered}, {@code retried} and {@code caught}
  * (states with such an event), {@code output} (dotted paths into the result document, e.g.
  * {@code "subnets.0.route"}, {@code "actions.*.planned"} for every element; {@code ${NAME}} in
- * values is the seeded id), {@code present} (dotted paths that must hold a non-null value; with
+ * values is the seeded id), {@code matches} (dotted paths to regular expressions that each value, as
+ * text, must match whole, {@code ${NAME}} standing for the seeded id: for values that hold ids the
+ * scenario does not name), {@code present} (dotted paths that must hold a non-null value; with
  * {@code "*"}, in every element), {@code findings} (codes that must appear), {@code mutations} (the mutating
  * AWS operations made, in any order). The result document is the execution's output, or for a
  * failed execution the one ReportFailure published.
@@ -144,12 +153,26 @@ public record Scenario(
     }
 
     /**
-     * {@code kind}: create-subnet, delete-subnet, terminate-instance, launch-instance, revoke-https, fail-next; the other
-     * fields as that kind needs. {@code after}: for revoke-https, the function after whose next invocation it happens
-     * (null: at once).
+     * {@code kind}: create-subnet, delete-subnet, terminate-instance, launch-instance, revoke-https, fail-next, and the
+     * drifts delete-endpoint, remove-endpoint-zone, disable-dns-attribute, drop-gateway-route-table,
+     * remove-instance-profile; the other fields as that kind needs. {@code after}: for revoke-https, the function after
+     * whose next invocation it happens (null: at once).
      */
     public record Action(String kind, String subnet, String instance, String group, String vpc, String function, int times,
-                         String error, String message, String after) implements Step {
+                         String error, String message, String after, String service, String attribute) implements Step {
+        public static final List<String> KINDS = List.of("create-subnet", "delete-subnet", "terminate-instance", "launch-instance",
+                "revoke-https", "fail-next", "delete-endpoint", "remove-endpoint-zone", "disable-dns-attribute",
+                "drop-gateway-route-table", "remove-instance-profile");
+        public static final List<String> DNS_ATTRIBUTES = List.of("enableDnsSupport", "enableDnsHostnames");
+        /** The services the stack makes interface endpoints for (Services parameter), and s3 (the gateway). */
+        public static final List<String> INTERFACE_SERVICES = List.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
+        public static final List<String> SERVICES = Stream.concat(INTERFACE_SERVICES.stream(), Stream.of("s3")).toList();
+
+        /** An action on the world's resources (no function, fault or service). */
+        Action(String kind, String subnet, String instance, String group, String vpc, String after) {
+            this(kind, subnet, instance, group, vpc, null, 0, null, null, after, null, null);
+        }
+
         public String label() {
             return switch (kind) {
                 case "create-subnet" -> "create subnet " + subnet;
@@ -158,16 +181,26 @@ public record Scenario(
                 case "launch-instance" -> "launch instance " + instance;
                 case "revoke-https" -> "revoke TCP 443 ingress of " + ("managed".equals(group) ? "the managed group of " + vpc : group)
                         + (after == null ? "" : ", right after the next invocation of " + after);
+                case "delete-endpoint" -> "delete the stack's " + service + " endpoint in " + vpc;
+                case "remove-endpoint-zone" -> "remove the zone of subnet " + subnet + " from the " + service + " endpoint";
+                case "disable-dns-attribute" -> "turn " + attribute + " off in " + vpc;
+                case "drop-gateway-route-table" -> "remove the route table of subnet " + subnet + " from the S3 gateway endpoint";
+                case "remove-instance-profile" -> "disassociate the instance profile of " + instance;
                 default -> "the next " + (times == 1 ? "invocation" : times + " invocations") + " of " + function + " fail with " + error;
             };
         }
     }
 
     public record TriggerExpectation(String status, List<String> path, List<String> notEntered, List<String> retried,
-                                     List<String> caught, Map<String, JsonNode> output, List<String> present, List<String> findings,
-                                     List<String> mutations) {
-        public static final TriggerExpectation SUCCEEDED = new TriggerExpectation("SUCCEEDED", List.of(), List.of(), List.of(),
-                List.of(), Map.of(), List.of(), List.of(), null);
+                                     List<String> caught, Map<String, JsonNode> output, Map<String, String> matches,
+                                     List<String> present, List<String> findings, List<String> mutations) {
+        public static final TriggerExpectation SUCCEEDED = status("SUCCEEDED");
+
+        /** Only the status; nothing else expected. */
+        static TriggerExpectation status(String status) {
+            return new TriggerExpectation(status, List.of(), List.of(), List.of(), List.of(), Map.of(), Map.of(), List.of(), List.of(),
+                    null);
+        }
     }
 
     public record WorldExpectation(Map<String, VpcExpectation> vpcs, Map<String, SubnetExpectation> subnets,
@@ -178,8 +211,12 @@ public record Scenario(
     public record VpcExpectation(Boolean dnsSupport, Boolean dnsHostnames, Integer managedSecurityGroups,
                                  Map<String, EndpointExpectation> endpoints) {}
 
-    /** Per service: how many endpoints, all with private DNS or not, the zones they serve together, ... */
-    public record EndpointExpectation(Integer count, Boolean privateDns, List<String> zones, Boolean managedGroup, String seeded) {}
+    /**
+     * Per service: how many endpoints, all with private DNS or not, the zones they serve together, ...; for a gateway, the
+     * subnets whose route tables they hold together ({@code routeTablesOf}).
+     */
+    public record EndpointExpectation(Integer count, Boolean privateDns, List<String> zones, Boolean managedGroup, String seeded,
+                                      List<String> routeTablesOf) {}
 
     public record SubnetExpectation(Map<String, String> tags) {}
 
@@ -194,8 +231,7 @@ public record Scenario(
         dry.put("DRY_RUN", "true");
         List<Step> drySteps = steps.stream().map(step -> step instanceof Trigger t
                 ? (Step) new Trigger(t.number(), t.eventFile(), t.subnet(), t.instance(), t.set(), t.input(), t.concurrent(),
-                        new TriggerExpectation(t.expect().status(), List.of(), List.of(), List.of(), List.of(), Map.of(), List.of(),
-                        List.of(), null))
+                        TriggerExpectation.status(t.expect().status()))
                 : step).toList();
         return new Scenario(name, description + " (dry run)", pending, Map.copyOf(dry), world, drySteps, WorldExpectation.NONE);
     }
@@ -489,18 +525,28 @@ public record Scenario(
                     output.put(e.getKey(), e.getValue());
                 });
             }
+            Map<String, String> matches = new LinkedHashMap<>();
+            f.stringMap("matches", false).forEach((key, regex) -> {
+                checkPath(f.at("matches"), key);
+                try {
+                    Pattern.compile(PLACEHOLDER.matcher(regex).replaceAll("x"));
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    throw f.at("matches." + key).problem("\"" + regex + "\" is not a regular expression: " + e.getDescription());
+                }
+                placeholders(f.at("matches." + key), MAPPER.getNodeFactory().textNode(regex));
+                matches.put(key, regex);
+            });
             List<String> present = f.strings("present");
             present.forEach(p -> checkPath(f.at("present"), p));
             List<String> findings = f.strings("findings");
             List<String> mutations = f.has("mutations") ? f.strings("mutations") : null;
             f.done();
-            return new TriggerExpectation(status, path, notEntered, retried, caught, Collections.unmodifiableMap(output), present,
-                    findings, mutations);
+            return new TriggerExpectation(status, path, notEntered, retried, caught, Collections.unmodifiableMap(output),
+                    Collections.unmodifiableMap(matches), present, findings, mutations);
         }
 
         private Action action(Fields f) {
-            String kind = f.choice("do", null, List.of("create-subnet", "delete-subnet", "terminate-instance", "launch-instance",
-                    "revoke-https", "fail-next"));
+            String kind = f.choice("do", null, Action.KINDS);
             Action action = switch (kind) {
                 case "create-subnet" -> {
                     String subnet = ref(f.at("subnet"), f.string("subnet"), "subnet");
@@ -508,28 +554,33 @@ public record Scenario(
                         throw f.at("subnet").problem("\"" + subnet + "\" exists already: only a subnet marked \"later\" "
                                 + "is created by an action, once");
                     }
-                    yield new Action(kind, subnet, null, null, null, null, 0, null, null, null);
+                    yield new Action(kind, subnet, null, null, null, null);
                 }
-                case "delete-subnet" -> new Action(kind, created(f.at("subnet"), ref(f.at("subnet"), f.string("subnet"), "subnet")),
-                        null, null, null, null, 0, null, null, null);
-                case "terminate-instance" -> new Action(kind, null, created(f.at("instance"), ref(f, f.string("instance"), "instance")),
-                        null, null, null, 0, null, null, null);
+                case "delete-subnet", "drop-gateway-route-table" -> new Action(kind, createdSubnet(f), null, null, null, null);
+                case "terminate-instance", "remove-instance-profile" -> new Action(kind, null,
+                        created(f.at("instance"), ref(f, f.string("instance"), "instance")), null, null, null);
                 case "launch-instance" -> {
                     String instance = ref(f.at("instance"), f.string("instance"), "instance");
                     if (!pending.remove(instance)) {
                         throw f.at("instance").problem("\"" + instance + "\" runs already: only an instance marked \"later\" "
                                 + "is launched by an action, once");
                     }
-                    yield new Action(kind, null, instance, null, null, null, 0, null, null, null);
+                    yield new Action(kind, null, instance, null, null, null);
                 }
                 case "revoke-https" -> {
                     String after = after(f);
                     String group = f.string("group");
                     if (group.equals("managed")) {
-                        yield new Action(kind, null, null, group, ref(f, f.string("vpc"), "vpc"), null, 0, null, null, after);
+                        yield new Action(kind, null, null, group, ref(f, f.string("vpc"), "vpc"), after);
                     }
-                    yield new Action(kind, null, null, ref(f.at("group"), group, "securityGroup"), null, null, 0, null, null, after);
+                    yield new Action(kind, null, null, ref(f.at("group"), group, "securityGroup"), null, after);
                 }
+                case "delete-endpoint" -> new Action(kind, null, null, null, ref(f, f.string("vpc"), "vpc"), null, 0, null, null, null,
+                        f.choice("service", null, Action.SERVICES), null);
+                case "remove-endpoint-zone" -> new Action(kind, createdSubnet(f), null, null, null, null, 0, null, null, null,
+                        f.choice("service", null, Action.INTERFACE_SERVICES), null);
+                case "disable-dns-attribute" -> new Action(kind, null, null, null, ref(f, f.string("vpc"), "vpc"), null, 0, null,
+                        null, null, null, f.choice("attribute", null, Action.DNS_ATTRIBUTES));
                 default -> {
                     String function = f.string("function");
                     if (!functions.contains(function)) {
@@ -540,11 +591,16 @@ public record Scenario(
                     String error = f.string("error");
                     Faults.check(f.at("error"), error);
                     yield new Action(kind, null, null, null, null, function, times == null ? 1 : Math.max(1, times), error,
-                            f.optString("message", "injected by the scenario"), null);
+                            f.optString("message", "injected by the scenario"), null, null, null);
                 }
             };
             f.done();
             return action;
+        }
+
+        /** The action's subnet, which must exist at this point. */
+        private String createdSubnet(Fields f) {
+            return created(f.at("subnet"), ref(f.at("subnet"), f.string("subnet"), "subnet"));
         }
 
         /** {@code "when": "after FUNCTION"}: the function's name; null when absent (at once). */
@@ -571,8 +627,13 @@ public record Scenario(
                     if (seeded != null) {
                         ref(e.at("seeded"), seeded, "endpoint");
                     }
+                    List<String> routeTablesOf = null;
+                    if (e.has("routeTablesOf")) {
+                        routeTablesOf = e.strings("routeTablesOf");
+                        routeTablesOf.forEach(s -> created(e.at("routeTablesOf"), ref(e.at("routeTablesOf"), s, "subnet")));
+                    }
                     endpoints.put(service, new EndpointExpectation(e.optInt("count"), e.optBool("privateDns"),
-                            e.has("zones") ? e.strings("zones") : null, e.optBool("managedGroup"), seeded));
+                            e.has("zones") ? e.strings("zones") : null, e.optBool("managedGroup"), seeded, routeTablesOf));
                     e.done();
                 });
                 vpcs.put(vpcName, new VpcExpectation(v.optBool("dnsSupport"), v.optBool("dnsHostnames"),

@@ -42,6 +42,7 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.InstanceInformation;
 import ssmreach.core.Settings;
+import ssmreach.endpoint.EndpointPlanner;
 import ssmreach.local.LambdaInvokeServer;
 import ssmreach.local.LocalAws;
 import ssmreach.local.LocalFunctions;
@@ -166,7 +167,7 @@ public final class ScenarioWorld {
         for (Scenario.Endpoint endpoint : world.endpoints()) {
             boolean gateway = endpoint.type().equals("Gateway");
             String id = ec2.createVpcEndpoint(r -> {
-                r.vpcId(ids.get(endpoint.vpc())).serviceName("com.amazonaws." + LocalAws.REGION.id() + "." + endpoint.service())
+                r.vpcId(ids.get(endpoint.vpc())).serviceName(serviceName(endpoint.service()))
                         .tagSpecifications(tags(ResourceType.VPC_ENDPOINT, endpoint.name(), endpoint.tags()));
                 if (gateway) {
                     r.vpcEndpointType(VpcEndpointType.GATEWAY)
@@ -395,8 +396,70 @@ public final class ScenarioWorld {
                 }
             }
             case "fail-next" -> lambda.failNext(action.function(), action.times(), Faults.supplier(action.error(), action.message()));
+            case "delete-endpoint" -> {
+                List<String> ours = endpoints(id(action.vpc())).stream()
+                        .filter(e -> serviceName(action.service()).equals(e.serviceName()) && EndpointPlanner.owned(e))
+                        .map(VpcEndpoint::vpcEndpointId).toList();
+                if (ours.isEmpty()) {
+                    throw new ScenarioException(action.label() + ": VPC " + action.vpc() + " has no " + action.service()
+                            + " endpoint of the stack yet");
+                }
+                ec2.deleteVpcEndpoints(r -> r.vpcEndpointIds(ours));
+            }
+            case "remove-endpoint-zone" -> {
+                String vpcId = id(vpcOf(action.subnet()));
+                Map<String, String> zones = zones(vpcId);
+                String zone = zones.get(id(action.subnet()));
+                int removed = 0;
+                for (VpcEndpoint endpoint : endpoints(vpcId)) {
+                    List<String> inZone = endpoint.subnetIds().stream().filter(s -> zone.equals(zones.get(s))).toList();
+                    if (serviceName(action.service()).equals(endpoint.serviceName()) && !inZone.isEmpty()) {
+                        ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(endpoint.vpcEndpointId()).removeSubnetIds(inZone));
+                        removed++;
+                    }
+                }
+                if (removed == 0) {
+                    throw new ScenarioException(action.label() + ": no " + action.service() + " endpoint serves " + zone);
+                }
+            }
+            case "disable-dns-attribute" -> ec2.modifyVpcAttribute(r -> {
+                r.vpcId(id(action.vpc()));
+                if (action.attribute().equals("enableDnsSupport")) {
+                    r.enableDnsSupport(v -> v.value(false));
+                } else {
+                    r.enableDnsHostnames(v -> v.value(false));
+                }
+            });
+            case "drop-gateway-route-table" -> {
+                String table = routeTable(action.subnet());
+                List<VpcEndpoint> holding = endpoints(id(vpcOf(action.subnet()))).stream()
+                        .filter(e -> serviceName("s3").equals(e.serviceName()) && e.routeTableIds().contains(table)).toList();
+                if (holding.isEmpty()) {
+                    throw new ScenarioException(action.label() + ": no S3 gateway endpoint holds " + table);
+                }
+                holding.forEach(e -> ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(e.vpcEndpointId()).removeRouteTableIds(table)));
+            }
+            case "remove-instance-profile" -> {
+                String instanceId = id(action.instance());
+                List<String> associations = ec2.describeIamInstanceProfileAssociations(r -> r.filters(filter("instance-id", instanceId)))
+                        .iamInstanceProfileAssociations().stream().filter(a -> "associated".equalsIgnoreCase(a.stateAsString()))
+                        .map(a -> a.associationId()).toList();
+                if (associations.isEmpty()) {
+                    throw new ScenarioException(action.label() + ": the instance has no profile");
+                }
+                associations.forEach(a -> ec2.disassociateIamInstanceProfile(r -> r.associationId(a)));
+            }
             default -> throw new IllegalStateException("action " + action.kind());
         }
+    }
+
+    /** The endpoint service name of a service in the emulator's Region. */
+    static String serviceName(String service) {
+        return "com.amazonaws." + LocalAws.REGION.id() + "." + service;
+    }
+
+    private String vpcOf(String subnetName) {
+        return world.subnets().stream().filter(s -> s.name().equals(subnetName)).findFirst().orElseThrow().vpc();
     }
 
     /** The execution input: the event file with the seeded ids, or the inline input with its placeholders resolved. */
@@ -413,8 +476,7 @@ public final class ScenarioWorld {
         JsonNode event = parse(text);
         if (trigger.subnet() != null) {
             text = replaceSample(event, text, SUBNET_ID, id(trigger.subnet()));
-            String vpcName = world.subnets().stream().filter(s -> s.name().equals(trigger.subnet())).findFirst().orElseThrow().vpc();
-            text = replaceSample(event, text, VPC_ID, id(vpcName));
+            text = replaceSample(event, text, VPC_ID, id(vpcOf(trigger.subnet())));
         }
         if (trigger.instance() != null) {
             text = replaceSample(event, text, INSTANCE_ID, id(trigger.instance()));
@@ -504,6 +566,15 @@ public final class ScenarioWorld {
         return ec2.describeVpcEndpoints(r -> r.filters(filter("vpc-id", vpcId))).vpcEndpoints().stream()
                 .filter(e -> !List.of("deleted", "deleting").contains(String.valueOf(e.stateAsString()).toLowerCase()))
                 .toList();
+    }
+
+    /** The route table of a subnet of the scenario (its own, or the VPC's main table for an isolated one). */
+    public String routeTable(String subnetName) {
+        String table = routeTables.get(subnetName);
+        if (table == null) {
+            throw new IllegalArgumentException("subnet " + subnetName + " was not created");
+        }
+        return table;
     }
 
     /** Subnet id to zone, for every subnet of the VPC. */
