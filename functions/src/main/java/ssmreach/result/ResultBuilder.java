@@ -132,16 +132,12 @@ final class ResultBuilder {
         int zones = endpoints.stream().filter(e -> e.id() != null && !"Gateway".equalsIgnoreCase(e.type()))
                 .mapToInt(e -> e.zones().size()).sum();
         Tally tally = new Tally(bySubnet, byRegistration, byCode, zones, monthly(zones), actions.size(),
-                (int) actions.stream().filter(ResultBuilder::isRepair).count(), zonesAdded, monthlyCost);
+                (int) actions.stream().filter(Action::repair).count(), zonesAdded, monthlyCost);
         List<String> lines = actions.stream().limit(SUMMARY_ACTIONS).map(ResultBuilder::line).collect(Collectors.toCollection(ArrayList::new));
         if (actions.size() > SUMMARY_ACTIONS) {
             lines.add("and " + (actions.size() - SUMMARY_ACTIONS) + " more: the VPC's own result lists them all");
         }
         return new VpcSummary(tally, lines);
-    }
-
-    private static boolean isRepair(Action action) {
-        return false; // REPAIR-PENDING
     }
 
     private static String line(Action action) {

@@ -55,6 +55,21 @@ class RegionReportTest {
     }
 
     @Test
+    void aVpcsSummaryCountsTheChangesThatRepairedWhatWasUndone() {
+        WorkflowState base = ResultFixtures.compliant();
+        List<Action> actions = List.of(new Action("CreateVpcEndpoint", "vpce-0ssm", "ssm", false, 2)
+                        .repairing("endpoint vpce-0old for ssm no longer exists (deleted)"),
+                Action.of("AssociateIamInstanceProfile", "i-0000000000000000a", "profile", false));
+        WorkflowState state = ResultFixtures.state(base.target(), base.classification(), base.vpc(),
+                new EndpointsReport(base.endpoints().endpoints(), actions, List.of(), true, true), null);
+
+        Tally tally = builder.build(state).summary().tally();
+
+        assertEquals(2, tally.actions());
+        assertEquals(1, tally.repairs());
+    }
+
+    @Test
     void aVpcsSummaryListsTenChangesAndCountsTheRest() {
         List<Action> many = new ArrayList<>();
         for (int i = 0; i < 25; i++) {
