@@ -56,6 +56,7 @@ import ssmreach.local.LocalWorkflow;
  *   "triggers": [                                              // in order; "concurrent" ones start together
  *     {"event": "events/create-subnet.json", "subnet": "NAME", "set": {"detail.x": value}, "expect": {...}},
  *     {"event": "events/FILE.json", "instance": "NAME"},
+ *     {"event": "events/delete-route.json", "subnet": "NAME"},   // a route call: for the subnet's route table
  *     {"input": {"subnetId": "${NAME}", "dryRun": true}, "concurrent": true, "expect": {...}},
  *     {"do": "create-subnet", "subnet": "NAME"} | {"do": "delete-subnet", "subnet": "NAME"}
  *     | {"do": "terminate-instance", "instance": "NAME"} | {"do": "launch-instance", "instance": "NAME"}
@@ -66,6 +67,7 @@ import ssmreach.local.LocalWorkflow;
  *     | {"do": "disable-dns-attribute", "vpc": "NAME", "attribute": "enableDnsSupport|enableDnsHostnames"}
  *     | {"do": "drop-gateway-route-table", "subnet": "NAME"}                 // the subnet's route table, off the S3 gateway
  *     | {"do": "remove-instance-profile", "instance": "NAME"}                // its profile association
+ *     | {"do": "delete-default-route", "subnet": "NAME"}                     // 0.0.0.0/0 from the subnet's route table
  *           // these change the world behind the stack's back, as a person would: straight to the emulator
  *     | {"do": "fail-next", "function": "EnsureEndpoints", "times": 1, "error": "fully.qualified.Exception", "message": "..."}
  *   ],
@@ -162,7 +164,7 @@ public record Scenario(
                          String error, String message, String after, String service, String attribute) implements Step {
         public static final List<String> KINDS = List.of("create-subnet", "delete-subnet", "terminate-instance", "launch-instance",
                 "revoke-https", "fail-next", "delete-endpoint", "remove-endpoint-zone", "disable-dns-attribute",
-                "drop-gateway-route-table", "remove-instance-profile");
+                "drop-gateway-route-table", "remove-instance-profile", "delete-default-route");
         public static final List<String> DNS_ATTRIBUTES = List.of("enableDnsSupport", "enableDnsHostnames");
         /** The services the stack makes interface endpoints for (Services parameter), and s3 (the gateway). */
         public static final List<String> INTERFACE_SERVICES = List.of("ssm", "ssmmessages", "ec2messages", "ec2", "kms", "logs");
@@ -186,6 +188,7 @@ public record Scenario(
                 case "disable-dns-attribute" -> "turn " + attribute + " off in " + vpc;
                 case "drop-gateway-route-table" -> "remove the route table of subnet " + subnet + " from the S3 gateway endpoint";
                 case "remove-instance-profile" -> "disassociate the instance profile of " + instance;
+                case "delete-default-route" -> "delete the 0.0.0.0/0 route of subnet " + subnet + "'s route table";
                 default -> "the next " + (times == 1 ? "invocation" : times + " invocations") + " of " + function + " fail with " + error;
             };
         }
@@ -471,8 +474,9 @@ public record Scenario(
                 }
                 if (subnet != null) {
                     created(f.at("subnet"), ref(f.at("subnet"), subnet, "subnet"));
-                    ScenarioWorld.sampleId(event, ScenarioWorld.SUBNET_ID).orElseThrow(() -> f.at("event").problem(
-                            eventFile + " holds no subnet id to replace"));
+                    // A route call names the subnet's route table instead.
+                    ScenarioWorld.sampleId(event, ScenarioWorld.SUBNET_ID).or(() -> ScenarioWorld.sampleId(event, ScenarioWorld.ROUTE_TABLE_ID))
+                            .orElseThrow(() -> f.at("event").problem(eventFile + " holds no subnet or route table id to replace"));
                 }
                 if (instance != null) {
                     created(f.at("instance"), ref(f.at("instance"), instance, "instance"));
@@ -556,7 +560,8 @@ public record Scenario(
                     }
                     yield new Action(kind, subnet, null, null, null, null);
                 }
-                case "delete-subnet", "drop-gateway-route-table" -> new Action(kind, createdSubnet(f), null, null, null, null);
+                case "delete-subnet", "drop-gateway-route-table", "delete-default-route" -> new Action(kind, createdSubnet(f), null, null,
+                        null, null);
                 case "terminate-instance", "remove-instance-profile" -> new Action(kind, null,
                         created(f.at("instance"), ref(f, f.string("instance"), "instance")), null, null, null);
                 case "launch-instance" -> {

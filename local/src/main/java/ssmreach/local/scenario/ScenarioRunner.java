@@ -78,7 +78,7 @@ public final class ScenarioRunner {
                     denials.add(denial);
                     listener.denied(running.get(), denial);
                 });
-             LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, aws.deploy(settings, template)))) {
+             LocalWorkflow workflow = new LocalWorkflow(LocalFunctions.create(settings, aws.deploy(settings, template)), aws.executions())) {
             List<Scenario.Step> steps = scenario.steps();
             for (int i = 0; i < steps.size(); ) {
                 if (steps.get(i) instanceof Scenario.Action action) {

@@ -59,6 +59,7 @@ public final class ScenarioWorld {
     static final Pattern SUBNET_ID = Pattern.compile("\\bsubnet-(?:[0-9a-f]{17}|[0-9a-f]{8})\\b");
     static final Pattern VPC_ID = Pattern.compile("\\bvpc-(?:[0-9a-f]{17}|[0-9a-f]{8})\\b");
     static final Pattern INSTANCE_ID = Pattern.compile("\\bi-(?:[0-9a-f]{17}|[0-9a-f]{8})\\b");
+    static final Pattern ROUTE_TABLE_ID = Pattern.compile("\\brtb-(?:[0-9a-f]{17}|[0-9a-f]{8})\\b");
     private static final String ASSUME_ROLE_EC2 = """
             {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},\
             "Action":"sts:AssumeRole"}]}""";
@@ -439,6 +440,7 @@ public final class ScenarioWorld {
                 }
                 holding.forEach(e -> ec2.modifyVpcEndpoint(r -> r.vpcEndpointId(e.vpcEndpointId()).removeRouteTableIds(table)));
             }
+            case "delete-default-route" -> ec2.deleteRoute(r -> r.routeTableId(routeTable(action.subnet())).destinationCidrBlock("0.0.0.0/0"));
             case "remove-instance-profile" -> {
                 String instanceId = id(action.instance());
                 List<String> associations = ec2.describeIamInstanceProfileAssociations(r -> r.filters(filter("instance-id", instanceId)))
@@ -477,6 +479,7 @@ public final class ScenarioWorld {
         if (trigger.subnet() != null) {
             text = replaceSample(event, text, SUBNET_ID, id(trigger.subnet()));
             text = replaceSample(event, text, VPC_ID, id(vpcOf(trigger.subnet())));
+            text = replaceSample(event, text, ROUTE_TABLE_ID, routeTable(trigger.subnet()));
         }
         if (trigger.instance() != null) {
             text = replaceSample(event, text, INSTANCE_ID, id(trigger.instance()));
