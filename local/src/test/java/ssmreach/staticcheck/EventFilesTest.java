@@ -251,8 +251,8 @@ class EventFilesTest {
 
     @Test
     void theSweepSampleIsTheScheduledSweepsInput() throws IOException {
-        String scheduled = Repo.template().path("Resources").path("SweepSchedulerSchedule").path("Properties").path("Target")
-                .path("Input").path("Fn::Sub").asText();
+        JsonNode input = Repo.template().path("Resources").path("SweepSchedulerSchedule").path("Properties").path("Target").path("Input");
+        String scheduled = input.isTextual() ? input.asText() : input.path("Fn::Sub").asText();
         JsonNode startExecution = ssmreach.core.Json.MAPPER.readTree(scheduled);
 
         assertEquals(read(SWEEP), ssmreach.core.Json.MAPPER.readTree(startExecution.path("Input").asText()),
