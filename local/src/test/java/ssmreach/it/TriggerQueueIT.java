@@ -84,7 +84,8 @@ class TriggerQueueIT {
         Execution batch = delivery.pump(workflow).orElseThrow();
 
         assertTrue(batch.succeeded(), batch::toString);
-        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "GroupTargets", "TakeTurn", "MyTurn", "EachVpc", "BatchDone"),
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "GroupTargets", "SweepOrBatch", "TakeTurn", "MyTurn", "EachVpc",
+                "SweepOrBatchDone", "BatchDone"),
                 batch.path());
         assertEquals(Map.of(vpcA, "remediated", vpcB, "remediated"), finalOutcomes(batch));
         assertEquals("waiting", outcomeOf(batch, vpcA), "the VPC with an instance hands its wait for the registration over");
@@ -193,7 +194,8 @@ class TriggerQueueIT {
         Execution isolated = delivery.pump(workflow).orElseThrow();
 
         assertTrue(isolated.succeeded(), isolated::toString);
-        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "GroupTargets", "TakeTurn", "MyTurn", "EachVpc", "BatchDone"),
+        assertEquals(List.of("Start", "Resuming", "ParseTrigger", "HasWork", "GroupTargets", "SweepOrBatch", "TakeTurn", "MyTurn", "EachVpc",
+                "SweepOrBatchDone", "BatchDone"),
                 isolated.path());
         assertEquals(Map.of(vpc, "remediated"), finalOutcomes(isolated));
         assertEquals(List.of("route table rtb-0000000000000000f no longer exists"),
