@@ -18,8 +18,9 @@ import ssmreach.core.Settings;
  * for each VPC); the CloudTrail route calls ({@code CreateRoute}, {@code ReplaceRoute},
  * {@code DeleteRoute}, {@code AssociateRouteTable}, {@code ReplaceRouteTableAssociation},
  * {@code DisassociateRouteTable}), which name a route table that the batch's next state resolves to
- * its subnets (alone, such an event is a batch of one); or a manual input ({@code subnetId},
- * {@code vpcId} or {@code instanceId};
+ * its subnets (alone, such an event is a batch of one); a sweep of the Region ({@code {"sweep": true}},
+ * by hand or on the stack's schedule; a page after the first also names where it goes on and the
+ * totals so far); or a manual input ({@code subnetId}, {@code vpcId} or {@code instanceId};
  * optional {@code dryRun}, and {@code diagnose} with an instance). Everything is checked here,
  * before any AWS call: unknown fields, id formats, account and Region.
  */
