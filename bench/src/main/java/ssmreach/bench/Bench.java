@@ -174,7 +174,7 @@ public final class Bench {
         System.err.println("bench: " + message + "...");
     }
 
-    private static ObjectNode machine() {
+    static ObjectNode machine() {
         ObjectNode machine = MAPPER.createObjectNode();
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));

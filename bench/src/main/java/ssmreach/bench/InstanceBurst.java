@@ -57,9 +57,7 @@ final class InstanceBurst {
     }
 
     ObjectNode run(Options options) throws Exception {
-        aws.reset();
-        LocalFunctions.createInstanceProfile(aws.inspectIam());
-        String topic = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
+        String topic = Scenarios.emptyAccount(aws);
         List<String> vpcs = new ArrayList<>();
         List<String> subnets = new ArrayList<>();
         for (int v = 0; v < options.vpcs(); v++) {
@@ -166,36 +164,14 @@ final class InstanceBurst {
                 .put("launchSeconds", options.launchSeconds()).put("vpcs", options.vpcs()).put("subnets", options.subnets())
                 .put("newSubnetsAtOnce", options.newSubnets()).put("apiRateShare", options.share()).put("seconds", round(seconds));
         List<Ec2Throttling.Request> requests = aws.throttling().requests().stream().filter(r -> r.atNanos() >= start).toList();
-        ObjectNode apis = result.putObject("apis");
-        Map<String, List<Long>> byApi = new TreeMap<>();
-        requests.forEach(r -> byApi.computeIfAbsent(r.api(), k -> new ArrayList<>()).add(r.atNanos()));
-        byApi.forEach((api, times) -> {
-            Collections.sort(times);
-            Ec2Throttling.Bucket bucket = Ec2Throttling.bucketOf(api, Map.of("Filter.1.Name", "x"));
-            double refill = bucket.refillPerSecond();
-            double target = refill * options.share();
-            double peak1 = peak(times, 1);
-            double peak60 = peak(times, 60) / 60;
-            double active = Math.max(1, (times.getLast() - times.getFirst()) / 1e9);
-            apis.putObject(api).put("calls", times.size()).put("throttled", requests.stream().filter(r -> r.api().equals(api)
-                            && r.throttled()).count())
-                    .put("peakPerSecond", peak1).put("peakPerSecondOver60s", round(peak60)).put("meanPerSecond", round(times.size() / active))
-                    .put("refillPerSecond", refill).put("targetPerSecond", round(target))
-                    .put("capacity", bucket.capacity()).put("withinTarget", fitsBucket(times, bucket, options.share()));
-        });
+        result.set("apis", apiRates(requests, options.share()));
         result.put("throttled", requests.stream().filter(Ec2Throttling.Request::throttled).count());
         long parents = executions.size();
         List<Execution> children = executions.stream().flatMap(e -> e.children().values().stream()).toList();
         long waiting = executions.stream().flatMap(e -> e.children().keySet().stream()).filter(name -> name.contains("-waits-")).count();
         long failed = executions.stream().filter(e -> !e.succeeded()).count() + children.stream().filter(e -> !e.succeeded()).count();
-        long transitions = executions.stream().mapToLong(e -> e.events().stream().filter(event -> event.type().equals("StateEntered")).count()
-                + e.children().values().stream().mapToLong(c -> c.events().stream().filter(event -> event.type().equals("StateEntered"))
-                        .count()).sum()).sum();
-        ArrayNode failures = result.putArray("failures");
-        Stream.concat(executions.stream(), children.stream()).filter(e -> !e.succeeded()).limit(20)
-                .forEach(e -> failures.addObject().put("error", e.error()).put("cause", e.cause() == null ? null
-                        : e.cause().substring(0, Math.min(400, e.cause().length()))).put("lastState", e.path().isEmpty() ? null
-                        : e.path().getLast()));
+        long transitions = executions.stream().mapToLong(Scenarios::transitionsWithChildren).sum();
+        result.set("failures", failures(Stream.concat(executions.stream(), children.stream()), 20));
         // What each batch says of its VPCs (outcome, execution; a failed one's error) and the instances it found gone.
         ArrayNode batches = result.putArray("batches");
         executions.forEach(e -> batches.addObject().put("status", e.status().name()).set("output", e.output()));
@@ -220,6 +196,39 @@ final class InstanceBurst {
         }
         result.put("duplicateAssociations", duplicateAssociations).put("duplicateEndpoints", duplicateEndpoints);
         return result;
+    }
+
+    /** The first {@code most} of these executions that did not succeed: error, cause (its first 400 characters), last state. */
+    static ArrayNode failures(Stream<Execution> executions, int most) {
+        ArrayNode failures = Bench.MAPPER.createArrayNode();
+        executions.filter(e -> !e.succeeded()).limit(most).forEach(e -> failures.addObject().put("error", e.error())
+                .put("cause", e.cause() == null ? null : e.cause().substring(0, Math.min(400, e.cause().length())))
+                .put("lastState", e.path().isEmpty() ? null : e.path().getLast()));
+        return failures;
+    }
+
+    /**
+     * Per EC2 API of these requests: the calls, those EC2's buckets throttled, the most in any second
+     * and per second over any 60 s, the mean, EC2's refill rate and {@code share} of it (the target),
+     * and whether the calls fit a bucket of that share of EC2's ({@link #fitsBucket}).
+     */
+    static ObjectNode apiRates(List<Ec2Throttling.Request> requests, double share) {
+        ObjectNode apis = Bench.MAPPER.createObjectNode();
+        Map<String, List<Long>> byApi = new TreeMap<>();
+        requests.forEach(r -> byApi.computeIfAbsent(r.api(), k -> new ArrayList<>()).add(r.atNanos()));
+        byApi.forEach((api, times) -> {
+            Collections.sort(times);
+            Ec2Throttling.Bucket bucket = Ec2Throttling.bucketOf(api, Map.of("Filter.1.Name", "x"));
+            double refill = bucket.refillPerSecond();
+            double active = Math.max(1, (times.getLast() - times.getFirst()) / 1e9);
+            apis.putObject(api).put("calls", times.size()).put("throttled", requests.stream().filter(r -> r.api().equals(api)
+                            && r.throttled()).count())
+                    .put("peakPerSecond", peak(times, 1)).put("peakPerSecondOver60s", round(peak(times, 60) / 60))
+                    .put("meanPerSecond", round(times.size() / active))
+                    .put("refillPerSecond", refill).put("targetPerSecond", round(refill * share))
+                    .put("capacity", bucket.capacity()).put("withinTarget", fitsBucket(times, bucket, share));
+        });
+        return apis;
     }
 
     /**

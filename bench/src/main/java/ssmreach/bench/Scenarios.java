@@ -33,6 +33,11 @@ import ssmreach.local.LocalWorkflow;
  */
 final class Scenarios {
     static final String STATES_PRICE_PER_1000_TRANSITIONS_USD = "0.025";
+    /**
+     * In AWS an interface endpoint is pending for about two minutes: with the stack's 15 s interval
+     * that is about 8 endpoint wait iterations per remediation that creates or extends endpoints.
+     */
+    static final int TYPICAL_ENDPOINT_WAIT_ITERATIONS = 8;
     private static final String[] ZONES = {"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"};
 
     /**
@@ -75,11 +80,16 @@ final class Scenarios {
         return topicArn;
     }
 
-    /** An empty account with what the stack deploys: the instance profile and the result topic. */
-    private LocalWorkflow freshAccount() {
+    /** An empty account with what the stack deploys: the instance profile and the result topic (its ARN returned). */
+    static String emptyAccount(LocalAws aws) {
         aws.reset();
         LocalFunctions.createInstanceProfile(aws.inspectIam());
-        topicArn = aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
+        return aws.inspectSns().createTopic(r -> r.name("ssm-reach-results")).topicArn();
+    }
+
+    /** {@link #emptyAccount} with the workflow deployed. */
+    private LocalWorkflow freshAccount() {
+        topicArn = emptyAccount(aws);
         var settings = LocalFunctions.settings(Map.of("RESULT_TOPIC_ARN", topicArn));
         return new LocalWorkflow(aws, settings);
     }
@@ -201,9 +211,7 @@ final class Scenarios {
         double price = Double.parseDouble(STATES_PRICE_PER_1000_TRANSITIONS_USD);
         node.put("pricePer1000TransitionsUsd", price);
         node.put("costPer1000RemediationsUsd", Bench.round(freshVpc * price, 3));
-        // In AWS an interface endpoint is pending for about two minutes: with the stack's 15 s
-        // interval that is about 8 endpoint wait iterations per remediation.
-        int typicalWaits = 8;
+        int typicalWaits = TYPICAL_ENDPOINT_WAIT_ITERATIONS;
         node.put("typicalEndpointWaitIterations", typicalWaits);
         node.put("costPer1000RemediationsWithTypicalWaitsUsd", Bench.round((freshVpc + typicalWaits * endpointLoop) * price, 3));
         node.put("costPer1000WaitIterationsUsd", Bench.round(endpointLoop * price, 3));
@@ -358,9 +366,38 @@ final class Scenarios {
             double seconds = (System.nanoTime() - start) / 1e9;
             executor.shutdown();
             List<CallLog.Call> calls = aws.calls().calls();
+            EndpointCheck check = EndpointCheck.of(ec2, vpcIds);
+            node.put("vpcs", vpcs);
+            node.put("subnets", subnets.size());
+            node.put("concurrentExecutions", pool);
+            node.put("wallSeconds", Bench.round(seconds, 1));
+            node.put("totalCalls", calls.size());
+            node.put("callsPerSubnet", Bench.round((double) calls.size() / subnets.size(), 2));
+            node.put("mutatingCalls", (int) calls.stream().filter(CallLog.Call::mutating).count());
+            node.put("duplicates", check.duplicates());
+            node.put("missingEndpoints", check.missing());
+            node.put("uncoveredZones", check.uncoveredZones());
+            node.put("failures", failures);
+            node.set("outcomes", Bench.MAPPER.valueToTree(outcomes));
+            Map<String, Long> byOperation = new TreeMap<>();
+            calls.forEach(c -> byOperation.merge(c.operation(), 1L, Long::sum));
+            node.set("callsByOperation", Bench.MAPPER.valueToTree(byOperation));
+            node.set("errors", Bench.MAPPER.valueToTree(errors.stream().distinct().limit(10).toList()));
+        }
+        return node;
+    }
+
+    /**
+     * What the VPCs' endpoints are, as the burst and the sweep check them: {@code duplicates}, every
+     * endpoint beyond one per service per VPC (an interface endpoint counts with private DNS, the S3
+     * gateway always); {@code missing}, a service without one; {@code uncoveredZones}, a zone of a
+     * VPC's subnets that its ssm endpoint does not serve.
+     */
+    record EndpointCheck(int duplicates, int missing, int uncoveredZones) {
+        static EndpointCheck of(Ec2Client ec2, List<String> vpcIds) {
             int duplicates = 0;
             int missing = 0;
-            int uncoveredSubnets = 0;
+            int uncoveredZones = 0;
             for (String vpc : vpcIds) {
                 List<VpcEndpoint> endpoints = ec2.describeVpcEndpoints(r -> r.filters(f -> f.name("vpc-id").values(vpc))).vpcEndpoints();
                 Map<String, Integer> perService = new TreeMap<>();
@@ -389,26 +426,10 @@ final class Scenarios {
                 ec2.describeSubnets(r -> r.filters(f -> f.name("vpc-id").values(vpc))).subnets()
                         .forEach(s -> zonesNeeded.add(s.availabilityZone()));
                 zonesNeeded.removeAll(zonesServed);
-                uncoveredSubnets += zonesNeeded.size();
+                uncoveredZones += zonesNeeded.size();
             }
-            node.put("vpcs", vpcs);
-            node.put("subnets", subnets.size());
-            node.put("concurrentExecutions", pool);
-            node.put("wallSeconds", Bench.round(seconds, 1));
-            node.put("totalCalls", calls.size());
-            node.put("callsPerSubnet", Bench.round((double) calls.size() / subnets.size(), 2));
-            node.put("mutatingCalls", (int) calls.stream().filter(CallLog.Call::mutating).count());
-            node.put("duplicates", duplicates);
-            node.put("missingEndpoints", missing);
-            node.put("uncoveredZones", uncoveredSubnets);
-            node.put("failures", failures);
-            node.set("outcomes", Bench.MAPPER.valueToTree(outcomes));
-            Map<String, Long> byOperation = new TreeMap<>();
-            calls.forEach(c -> byOperation.merge(c.operation(), 1L, Long::sum));
-            node.set("callsByOperation", Bench.MAPPER.valueToTree(byOperation));
-            node.set("errors", Bench.MAPPER.valueToTree(errors.stream().distinct().limit(10).toList()));
+            return new EndpointCheck(duplicates, missing, uncoveredZones);
         }
-        return node;
     }
 
     // ---------------------------------------------------------------- counting
@@ -418,12 +439,17 @@ final class Scenarios {
         return (int) execution.events().stream().filter(e -> e.type().equals("StateEntered")).count();
     }
 
+    /** The transitions of an execution and of every execution it started (its children, flat), e.g. a batch's or a sweep's. */
+    static long transitionsWithChildren(Execution execution) {
+        return transitions(execution) + execution.children().values().stream().mapToLong(Scenarios::transitions).sum();
+    }
+
     private static int waitIterations(Execution execution) {
         return (int) execution.events().stream()
                 .filter(e -> e.type().equals("StateEntered") && "Wait".equals(e.stateType())).count();
     }
 
-    private static JsonNode readDefinition() {
+    static JsonNode readDefinition() {
         try {
             return Bench.MAPPER.readTree(LocalWorkflow.repositoryRoot().resolve(LocalWorkflow.DEFINITION).toFile());
         } catch (IOException e) {
